@@ -1,0 +1,86 @@
+"""A server process that chainmark started and therefore must stop."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from chainmark.harness.launcher import kill_group
+
+
+class BackendError(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, timeout_s: float, process: subprocess.Popen | None = None) -> None:
+    """Polls url until it answers 2xx; fails fast if the process died meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    last_error = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise BackendError(f"exited with code {process.returncode} before becoming healthy")
+        try:
+            response = httpx.get(url, timeout=2.0)
+            if response.is_success:
+                return
+            last_error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            last_error = str(exc) or type(exc).__name__
+        time.sleep(0.1)
+    raise BackendError(f"{url} not healthy after {timeout_s:.0f} s ({last_error})")
+
+
+class ManagedServer:
+    """Starts a command in its own process group and stops the whole group."""
+
+    def __init__(self, name: str, argv: list[str], health_url: str, log_path: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.health_url = health_url
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            try:
+                self.process = subprocess.Popen(
+                    self.argv,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise BackendError(f"{self.name}: cannot start {self.argv[0]}: {exc}") from exc
+        try:
+            wait_healthy(self.health_url, timeout_s, self.process)
+        except BackendError as exc:
+            self.stop()
+            tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise BackendError(f"{self.name}: {exc}\n--- {self.log_path} ---\n{tail}") from None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        kill_group(self.process.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self.process = None
+
+    def __enter__(self) -> ManagedServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

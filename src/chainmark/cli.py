@@ -1,0 +1,263 @@
+"""The ``chainmark`` command line."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chainmark import report, scenarios
+from chainmark.backends.managed import BackendError
+from chainmark.contestants.registry import ContestantFileError, all_contestants
+from chainmark.harness import results_file
+from chainmark.harness.plan import PlanError, PlannedRun, Selection, build, parse_override
+from chainmark.harness.records import ScenarioRecord, Status
+from chainmark.harness.suite import run_plan
+
+app = typer.Typer(
+    help="chainmark: the same LLM-application scenarios, through several frameworks, "
+    "against the same backends, measured the same way.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return names or None
+
+
+class ProgressReporter:
+    """Prints each result as it lands, with a bar over the whole plan."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("starting", total=None)
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(f"[dim]{message}[/]")
+
+    def run_started(self, run: PlannedRun, index: int, total: int) -> None:
+        self.progress.update(
+            self.task,
+            total=total,
+            completed=index,
+            description=f"{run.scenario.name} · {run.contestant.name} · {run.model}",
+        )
+
+    def run_finished(self, record: ScenarioRecord) -> None:
+        metric, summary = report.primary(record)
+        figure = (
+            f"{metric} mean {report.fmt_value(summary.mean, 's' if metric.endswith('_s') else '')}"
+            if summary else ""
+        )
+        style = report.STATUS_STYLE[record.status]
+        self.progress.console.print(
+            f"[{style}]{record.status.value:>8}[/] {record.scenario} · {record.contestant} "
+            f"· {record.model}  {figure}"
+        )
+        self.progress.advance(self.task)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM takes the same path as Ctrl-C, so every server and contestant is stopped.
+    raise KeyboardInterrupt
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", "-s", help="Comma-separated scenario names.")
+    ] = None,
+    contestant: Annotated[
+        str | None, typer.Option("--contestant", "-c", help="Comma-separated contestant names.")
+    ] = None,
+    profile: Annotated[str, typer.Option(help="Parameter profile: quick or seed.")] = "quick",
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model for every scenario (default: smollm2:135m where it can do the "
+                     "work, the synthetic model where it cannot)."),
+    ] = None,
+    llm_url: Annotated[
+        str | None, typer.Option(help="Use this Ollama-compatible server instead of starting one.")
+    ] = None,
+    chroma_url: Annotated[
+        str | None, typer.Option(help="Use this Chroma server instead of starting one.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: results/<timestamp>).")
+    ] = None,
+    iterations: Annotated[
+        int | None, typer.Option(help="Override every scenario's iteration count.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a scenario parameter, KEY=VALUE (repeatable)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Per-scenario timeout in seconds (overrides the profile).")
+    ] = None,
+    contestants_file: Annotated[
+        Path | None, typer.Option(help="JSON file with extra contestants (see CONTRACT.md).")
+    ] = None,
+) -> None:
+    """Run scenarios through contestants; print the table and write results.json."""
+    try:
+        overrides = dict(parse_override(s) for s in set_ or [])
+        plan = build(
+            Selection(
+                scenarios=_split(scenario),
+                contestants=_split(contestant),
+                profile=profile,
+                model=model,
+                iterations=iterations,
+                overrides=overrides,
+                timeout_s=timeout,
+                contestants_file=contestants_file,
+            )
+        )
+    except PlanError as exc:
+        _fail(str(exc))
+    out_dir = out or Path("results") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    signal.signal(signal.SIGTERM, _terminate)
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            results = run_plan(
+                plan,
+                profile,
+                out_dir,
+                command=["chainmark", *sys.argv[1:]],
+                reporter=ProgressReporter(progress),
+                llm_url=llm_url,
+                chroma_url=chroma_url,
+            )
+    except BackendError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        err.print(
+            f"[yellow]interrupted: every server and contestant stopped; results so far in "
+            f"{out_dir / 'results.json'}[/]"
+        )
+        raise typer.Exit(130) from None
+
+    report.print_results(results, console)
+    markdown_path = out_dir / "report.md"
+    markdown_path.write_text(report.markdown(results), encoding="utf-8")
+    console.print(f"results: {out_dir / 'results.json'}  ·  report: {markdown_path}")
+    failed = [r for r in results.records if r.status not in (Status.PASSED,
+                                                              Status.NOT_IMPLEMENTED)]
+    if failed:
+        err.print(f"[red]{len(failed)} of {len(plan.runs)} runs did not pass:[/] " + ", ".join(
+            f"{r.scenario}/{r.contestant} ({r.status.value})" for r in failed))
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    contestants_file: Annotated[
+        Path | None, typer.Option(help="JSON file with extra contestants.")
+    ] = None,
+) -> None:
+    """Scenarios and contestants, and which contestant implements which."""
+    try:
+        contestants = all_contestants(contestants_file)
+    except ContestantFileError as exc:
+        _fail(str(exc))
+    t = Table(title="scenarios × contestants (✓ implemented)", header_style="bold")
+    t.add_column("scenario", no_wrap=True)
+    t.add_column("default model", no_wrap=True)
+    for name in contestants:
+        t.add_column(name, justify="center", no_wrap=True, min_width=len(name))
+    t.add_column("title", no_wrap=True, overflow="ellipsis")
+    for s in scenarios.SCENARIOS:
+        t.add_row(
+            s.name,
+            scenarios.default_model(s),
+            *("[green]✓[/]" if c.implements(s.name) else "[dim]·[/]"
+              for c in contestants.values()),
+            s.title,
+        )
+    console.print(t)
+    for c in contestants.values():
+        console.print(f"[bold]{c.name}[/] ({c.language}): {c.description}")
+
+
+@app.command("report")
+def report_(
+    results_path: Annotated[Path, typer.Argument(help="A results.json written by `run`.")],
+    markdown: Annotated[
+        Path | None, typer.Option(help="Where to write the Markdown report "
+                                  "(default: report.md beside the results).")
+    ] = None,
+) -> None:
+    """Print a saved run's table again and write its Markdown report."""
+    try:
+        results = results_file.load(results_path)
+    except results_file.ResultsFileError as exc:
+        _fail(str(exc))
+    report.print_results(results, console)
+    target = markdown or results_path.with_name("report.md")
+    target.write_text(report.markdown(results), encoding="utf-8")
+    console.print(f"report: {target}")
+
+
+class Backend(StrEnum):
+    llm = "llm"
+    chroma = "chroma"
+
+
+@app.command()
+def serve(
+    backend: Annotated[Backend, typer.Argument(help="llm or chroma")],
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (llm: 11434, chroma: 8000).")] = None,
+    no_real: Annotated[
+        bool, typer.Option("--no-real", help="llm: serve the synthetic models only.")
+    ] = False,
+    path: Annotated[Path, typer.Option(help="chroma: data folder.")] = Path("chroma-data"),
+) -> None:
+    """Run a backend in the foreground (Ctrl-C stops it)."""
+    if backend is Backend.llm:
+        from chainmark.backends.llm import serve as serve_llm
+
+        serve_llm(host=host, port=port or 11434, load_real=not no_real)
+        return
+    import os
+
+    from chainmark.backends.chroma import chroma_executable
+
+    try:
+        executable = chroma_executable()
+    except BackendError as exc:
+        _fail(str(exc))
+    argv = [executable, "run", "--path", str(path), "--host", host, "--port", str(port or 8000)]
+    os.execv(executable, argv)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Contestants: one folder each, each a separate process behind the JSON contract."""

@@ -1,0 +1,1 @@
+"""LangChain Python, with the classic APIs the article used."""

@@ -1,0 +1,1 @@
+"""The harness: starts backends, launches contestants, verifies and summarises results."""

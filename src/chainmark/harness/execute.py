@@ -1,0 +1,151 @@
+"""Runs one planned (scenario, contestant) and turns what happened into a record."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from chainmark.contract import ContestantRequest, ContestantResult, Endpoints
+from chainmark.harness import metrics, verify
+from chainmark.harness.launcher import ProcessLaunchError, ProcessOutcome, run_measured
+from chainmark.harness.plan import PlannedRun
+from chainmark.harness.records import Resources, ScenarioRecord, ServerSummary, Status
+from chainmark.harness.server_log import ServerLog, ServerRequest, within
+
+NOT_IMPLEMENTED_EXIT = 3
+SAMPLE_OUTPUT_CHARS = 300
+
+
+def _resources(outcome: ProcessOutcome, result: ContestantResult | None) -> Resources:
+    start = result.measure_start_ns if result else None
+    end = result.measure_end_ns if result else None
+    rss_start = outcome.rss_at(start) if start else None
+    rss_end = outcome.rss_at(end) if end else None
+    return Resources(
+        wall_s=outcome.wall_s,
+        cpu_s=outcome.cpu_s,
+        cpu_measured_s=outcome.cpu_between(start, end) if start and end else None,
+        peak_rss_bytes=outcome.max_rss_bytes,
+        rss_start_bytes=rss_start,
+        rss_end_bytes=rss_end,
+        rss_growth_bytes=(rss_end - rss_start) if rss_start and rss_end else None,
+    )
+
+
+def _server_summary(requests: list[ServerRequest]) -> ServerSummary:
+    by_path: dict[str, int] = {}
+    for r in requests:
+        by_path[r.path] = by_path.get(r.path, 0) + 1
+    return ServerSummary(
+        requests=len(requests), server_s=sum(r.server_s for r in requests), by_path=by_path
+    )
+
+
+def _read_result(path: Path) -> tuple[ContestantResult | None, str | None]:
+    if not path.exists():
+        return None, "wrote no result file"
+    try:
+        return ContestantResult.model_validate(json.loads(path.read_text(encoding="utf-8"))), None
+    except (OSError, ValueError, ValidationError) as exc:
+        return None, f"wrote an unreadable result: {str(exc)[:500]}"
+
+
+def _sample_output(result: ContestantResult) -> str | None:
+    for op in result.operations:
+        text = op.output.get("text")
+        if isinstance(text, str) and text:
+            return text[:SAMPLE_OUTPUT_CHARS]
+    return None
+
+
+def execute(
+    run: PlannedRun,
+    endpoints: Endpoints,
+    profile: str,
+    work_dir: Path,
+    server_log: ServerLog | None,
+) -> ScenarioRecord:
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    request_path, result_path = work_dir / "request.json", work_dir / "result.json"
+    result_path.unlink(missing_ok=True)
+    request = ContestantRequest(
+        scenario=run.scenario.name, params=run.params, endpoints=endpoints, timeout_s=run.timeout_s
+    )
+    request_path.write_text(request.model_dump_json(indent=2), encoding="utf-8")
+
+    record = ScenarioRecord(
+        scenario=run.scenario.name,
+        contestant=run.contestant.name,
+        language=run.contestant.language,
+        model=endpoints.model,
+        profile=profile,
+        status=Status.ERROR,
+        params=run.params,
+        started_at=started_at,
+        duration_s=0.0,
+    )
+
+    def finish(status: Status, *errors: str) -> ScenarioRecord:
+        record.status = status
+        record.errors.extend(e for e in errors if e)
+        record.duration_s = time.monotonic() - t0
+        return record
+
+    if server_log is not None:
+        server_log.mark()
+    argv = [*run.contestant.command, str(request_path), str(result_path)]
+    try:
+        outcome = run_measured(argv, run.timeout_s, log_dir=work_dir)
+    except ProcessLaunchError as exc:
+        return finish(Status.ERROR, str(exc))
+    server_all = server_log.read() if server_log is not None else None
+
+    result, read_error = _read_result(result_path)
+    record.resources = _resources(outcome, result)
+    if outcome.timed_out:
+        return finish(
+            Status.TIMEOUT,
+            f"killed after the {run.timeout_s:g} s timeout",
+            _stderr_hint(outcome),
+        )
+    if result is None:
+        return finish(
+            Status.CRASHED, f"exited with code {outcome.exit_code} and {read_error}",
+            _stderr_hint(outcome),
+        )
+    record.setup_s = result.setup_s
+    record.runtime = result.runtime
+    record.frameworks = result.frameworks
+    record.extras = result.extras
+    if outcome.exit_code == NOT_IMPLEMENTED_EXIT and result.error:
+        return finish(Status.NOT_IMPLEMENTED, result.error)
+    if outcome.exit_code != 0 or result.error:
+        return finish(
+            Status.CRASHED,
+            f"exited with code {outcome.exit_code}",
+            result.error or _stderr_hint(outcome),
+        )
+    if result.scenario != run.scenario.name:
+        return finish(Status.FAILED, f"answered scenario {result.scenario!r}")
+
+    server = None
+    if server_all is not None and result.measure_start_ns and result.measure_end_ns:
+        server = within(server_all, result.measure_start_ns, result.measure_end_ns)
+        record.server = _server_summary(server)
+    record.metrics = metrics.compute(result, server)
+    record.sample_output = _sample_output(result)
+    problems = verify.verify(result, run.params, server)
+    if problems:
+        return finish(Status.FAILED, *problems)
+    return finish(Status.PASSED)
+
+
+def _stderr_hint(outcome: ProcessOutcome) -> str:
+    lines = [line for line in outcome.stderr_tail.strip().splitlines() if line.strip()]
+    return ("stderr: " + " | ".join(lines[-6:]))[:1500] if lines else ""

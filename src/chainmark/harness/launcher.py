@@ -1,0 +1,168 @@
+"""Runs one contestant process and measures it from outside.
+
+Every language is measured the same way: RSS sampled from /proc via psutil (process and its
+children), and at exit the kernel's own accounting from ``wait4`` (CPU user+sys, max RSS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+SAMPLE_INTERVAL_S = 0.02
+KILL_GRACE_S = 2.0
+
+
+@dataclass
+class RssSample:
+    t_ns: int  # wall clock, comparable with the contestant's measure_start_ns/measure_end_ns
+    rss: int
+    cpu_s: float
+
+
+@dataclass
+class ProcessOutcome:
+    exit_code: int | None
+    timed_out: bool
+    wall_s: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    max_rss_bytes: int
+    samples: list[RssSample] = field(default_factory=list)
+    stderr_tail: str = ""
+
+    @property
+    def cpu_s(self) -> float:
+        return self.cpu_user_s + self.cpu_sys_s
+
+    def rss_at(self, t_ns: int) -> int | None:
+        """RSS of the sample closest to a wall-clock instant."""
+        if not self.samples:
+            return None
+        return min(self.samples, key=lambda s: abs(s.t_ns - t_ns)).rss
+
+    def cpu_between(self, start_ns: int, end_ns: int) -> float | None:
+        inside = [s for s in self.samples if start_ns <= s.t_ns <= end_ns]
+        if len(inside) < 2:
+            return None
+        return inside[-1].cpu_s - inside[0].cpu_s
+
+
+def _tree_usage(proc: psutil.Process) -> tuple[int, float]:
+    rss, cpu = 0, 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            rss += p.memory_info().rss
+            times = p.cpu_times()
+            cpu += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return rss, cpu
+
+
+def kill_group(pid: int) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left after a grace period."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.05)
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-limit:].decode("utf-8", errors="replace")
+
+
+class ProcessLaunchError(RuntimeError):
+    pass
+
+
+def run_measured(
+    argv: list[str],
+    timeout_s: float,
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ProcessOutcome:
+    """Runs argv to completion (or timeout), sampling it; never leaves a child behind."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    stdout_path, stderr_path = log_dir / "stdout.log", log_dir / "stderr.log"
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        try:
+            child = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=cwd,
+                # Own process group: a timeout or Ctrl-C kills the contestant's children too.
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise ProcessLaunchError(f"cannot start {argv[0]}: {exc}") from exc
+
+    started = time.monotonic()
+    samples: list[RssSample] = []
+    ps = psutil.Process(child.pid)
+    timed_out = False
+    status, usage = None, None
+    try:
+        while True:
+            pid, wait_status, rusage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                status, usage = wait_status, rusage
+                break
+            try:
+                rss, cpu = _tree_usage(ps)
+                samples.append(RssSample(time.time_ns(), rss, cpu))
+            except psutil.Error:
+                pass
+            if time.monotonic() - started > timeout_s:
+                timed_out = True
+                kill_group(child.pid)
+                _, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(SAMPLE_INTERVAL_S)
+    except BaseException:
+        # Ctrl-C or any harness error: the contestant must not outlive us.
+        kill_group(child.pid)
+        with contextlib.suppress(ChildProcessError):
+            os.wait4(child.pid, 0)
+        raise
+    finally:
+        # Popen must not try to reap the pid again (it may have been reused).
+        child.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
+        kill_group(child.pid)  # grandchildren that outlived their parent
+
+    wall_s = time.monotonic() - started
+    peak_sampled = max((s.rss for s in samples), default=0)
+    return ProcessOutcome(
+        exit_code=None if timed_out else child.returncode,
+        timed_out=timed_out,
+        wall_s=wall_s,
+        cpu_user_s=usage.ru_utime if usage else 0.0,
+        cpu_sys_s=usage.ru_stime if usage else 0.0,
+        # ru_maxrss is in KiB on Linux; it also covers spikes between two samples.
+        max_rss_bytes=max(peak_sampled, (usage.ru_maxrss * 1024) if usage else 0),
+        samples=samples,
+        stderr_tail=_tail(stderr_path),
+    )

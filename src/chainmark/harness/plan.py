@@ -1,0 +1,133 @@
+"""Turns the user's selection into the list of (scenario, contestant, model, params) to run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chainmark import scenarios as registry
+from chainmark.contestants.registry import Contestant, all_contestants
+from chainmark.scenarios import Scenario
+
+
+class PlanError(ValueError):
+    """The selection cannot be run; the message says why and what would be valid."""
+
+
+@dataclass
+class Selection:
+    scenarios: list[str] | None = None
+    contestants: list[str] | None = None
+    profile: str = "quick"
+    model: str | None = None
+    iterations: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float | None = None
+    contestants_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    scenario: Scenario
+    contestant: Contestant
+    model: str
+    params: dict[str, Any]
+    timeout_s: float
+
+
+@dataclass
+class Plan:
+    runs: list[PlannedRun]
+    not_implemented: list[tuple[Scenario, Contestant]]
+
+    @property
+    def models(self) -> set[str]:
+        return {r.model for r in self.runs}
+
+    @property
+    def needs_chroma(self) -> bool:
+        return any(r.scenario.needs_chroma for r in self.runs)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``key=value``; the value is read as JSON when it parses (numbers, booleans, lists)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise PlanError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def _pick(names: list[str] | None, known: dict[str, Any], what: str) -> list[str]:
+    if names is None:
+        return list(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PlanError(
+            f"unknown {what} {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def build(selection: Selection) -> Plan:
+    if selection.profile not in registry.PROFILES:
+        raise PlanError(
+            f"unknown profile {selection.profile!r}; choose {' or '.join(registry.PROFILES)}"
+        )
+    if selection.iterations is not None and selection.iterations < 1:
+        raise PlanError("--iterations must be at least 1")
+    if selection.timeout_s is not None and selection.timeout_s <= 0:
+        raise PlanError("--timeout must be positive")
+    try:
+        contestants = all_contestants(selection.contestants_file)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from exc
+    chosen_contestants = [contestants[n] for n in _pick(selection.contestants, contestants,
+                                                         "contestant")]
+    if selection.scenarios is None:
+        chosen_scenarios = [
+            s for s in registry.SCENARIOS
+            if any(c.implements(s.name) for c in chosen_contestants)
+        ]
+    else:
+        names = _pick(selection.scenarios, registry.BY_NAME, "scenario")
+        chosen_scenarios = [registry.BY_NAME[n] for n in names]
+
+    overrides = dict(selection.overrides)
+    if selection.iterations is not None:
+        overrides["iterations"] = selection.iterations
+    runs, missing = [], []
+    for scenario in chosen_scenarios:
+        for contestant in chosen_contestants:
+            if not contestant.implements(scenario.name):
+                missing.append((scenario, contestant))
+                continue
+            params = scenario.params_for(selection.profile)
+            params.update({k: v for k, v in overrides.items() if k in params})
+            runs.append(
+                PlannedRun(
+                    scenario=scenario,
+                    contestant=contestant,
+                    model=selection.model or registry.default_model(scenario),
+                    params=params,
+                    timeout_s=selection.timeout_s or scenario.timeout_s[selection.profile],
+                )
+            )
+    if not runs:
+        raise PlanError(
+            "nothing to run: none of the selected contestants implements the selected "
+            "scenarios (see `chainmark list`)"
+        )
+    known_keys = {k for r in runs for k in r.params}
+    stray = sorted(set(overrides) - known_keys)
+    if stray:
+        raise PlanError(
+            f"--set: no selected scenario has parameter(s) {', '.join(stray)}; "
+            f"they have: {', '.join(sorted(known_keys))}"
+        )
+    return Plan(runs=runs, not_implemented=missing)

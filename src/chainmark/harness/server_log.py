@@ -1,0 +1,72 @@
+"""Reads the embedded LLM server's own per-request timings (``/chainmark/requests``).
+
+A real Ollama has no such endpoint; then overhead is simply not reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ServerRequest:
+    path: str
+    start_ns: int
+    end_ns: int
+    server_s: float
+    response_chars: int | None
+    status: int
+    raw: dict[str, Any]
+
+
+class ServerLog:
+    def __init__(self, llm_url: str) -> None:
+        self.base = llm_url.rstrip("/")
+        self.next_seq = 0
+        self.available = True
+
+    def mark(self) -> None:
+        """Skips everything logged so far, so the next read covers only what follows."""
+        self.read()
+
+    def read(self) -> list[ServerRequest] | None:
+        if not self.available:
+            return None
+        found: list[ServerRequest] = []
+        while True:
+            try:
+                response = httpx.get(
+                    f"{self.base}/chainmark/requests", params={"since": self.next_seq}, timeout=10
+                )
+            except httpx.HTTPError:
+                return None
+            if response.status_code == 404:
+                self.available = False
+                return None
+            response.raise_for_status()
+            body = response.json()
+            entries = body.get("requests", [])
+            found.extend(_parse(e) for e in entries)
+            previous, self.next_seq = self.next_seq, int(body.get("next_seq", self.next_seq))
+            if not entries or self.next_seq == previous:
+                return found
+
+
+def _parse(entry: dict[str, Any]) -> ServerRequest:
+    return ServerRequest(
+        path=entry.get("path", ""),
+        start_ns=int(entry["start_ns"]),
+        end_ns=int(entry["end_ns"]),
+        server_s=float(entry["server_s"]),
+        response_chars=entry.get("response_chars"),
+        status=int(entry.get("status", 0)),
+        raw=entry,
+    )
+
+
+def within(requests: list[ServerRequest], start_ns: int, end_ns: int) -> list[ServerRequest]:
+    """Requests the server received inside a client-side window (same machine, same clock)."""
+    return [r for r in requests if start_ns <= r.start_ns <= end_ns]

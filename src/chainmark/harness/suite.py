@@ -1,0 +1,175 @@
+"""Runs a whole plan: backends up, every run in turn, results saved as they arrive."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from chainmark.backends.chroma import chroma_server
+from chainmark.backends.llm_process import START_TIMEOUT_S, llm_server
+from chainmark.backends.managed import BackendError, wait_healthy
+from chainmark.contract import Endpoints
+from chainmark.harness import environment, results_file
+from chainmark.harness.execute import execute
+from chainmark.harness.plan import Plan, PlannedRun
+from chainmark.harness.records import RunHeader, RunResults, ScenarioRecord, Status
+from chainmark.harness.server_log import ServerLog
+
+CHROMA_START_TIMEOUT_S = 60.0
+RESULTS_NAME = "results.json"
+
+
+class Reporter(Protocol):
+    def note(self, message: str) -> None: ...
+    def run_started(self, run: PlannedRun, index: int, total: int) -> None: ...
+    def run_finished(self, record: ScenarioRecord) -> None: ...
+
+
+@dataclass
+class Backends:
+    llm_url: str
+    llm_embedded: bool
+    chroma_url: str | None
+
+
+def _is_real(model: str) -> bool:
+    return not model.startswith("synthetic")
+
+
+def check_models(llm_url: str, models: set[str]) -> None:
+    """Fails before any contestant starts if the LLM server lacks a model the plan needs."""
+    try:
+        response = httpx.get(llm_url.rstrip("/") + "/api/tags", timeout=10)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise BackendError(f"cannot reach the LLM server at {llm_url}: {exc}") from exc
+    served = set()
+    for entry in response.json().get("models", []):
+        served.update({entry.get("name"), entry.get("model")})
+    # Ollama treats `name` and `name:latest` as one model.
+    served |= {n.removesuffix(":latest") for n in served if n}
+    missing = sorted(m for m in models if m not in served)
+    if missing:
+        raise BackendError(
+            f"the LLM server at {llm_url} does not serve {', '.join(missing)}; "
+            f"it serves: {', '.join(sorted(n for n in served if n))}"
+        )
+
+
+@contextmanager
+def backends(
+    plan: Plan,
+    out_dir: Path,
+    llm_url: str | None,
+    chroma_url: str | None,
+    reporter: Reporter,
+) -> Iterator[Backends]:
+    """Starts what the plan needs and was not given by URL; stops it all on the way out."""
+    with ExitStack() as stack:
+        if llm_url is None:
+            load_real = any(_is_real(m) for m in plan.models)
+            reporter.note(
+                "starting the embedded LLM server"
+                + (" (loading smollm2:135m)" if load_real else " (synthetic models only)")
+            )
+            server = stack.enter_context(llm_server(out_dir / "logs" / "llm.log", load_real))
+            server.start(START_TIMEOUT_S)
+            llm_url = server.health_url.removesuffix("/api/version")
+            embedded = True
+        else:
+            embedded = False
+            try:
+                wait_healthy(llm_url.rstrip("/") + "/api/version", timeout_s=10)
+            except BackendError as exc:
+                raise BackendError(f"cannot reach the LLM server at {llm_url}: {exc}") from exc
+        check_models(llm_url, plan.models)
+
+        if plan.needs_chroma:
+            if chroma_url is None:
+                reporter.note("starting the Chroma server")
+                chroma = stack.enter_context(
+                    chroma_server(out_dir / "chroma-data", out_dir / "logs" / "chroma.log")
+                )
+                chroma.start(CHROMA_START_TIMEOUT_S)
+                chroma_url = chroma.health_url.split("/api/")[0]
+            else:
+                try:
+                    wait_healthy(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout_s=10)
+                except BackendError as exc:
+                    raise BackendError(f"cannot reach Chroma at {chroma_url}: {exc}") from exc
+        yield Backends(llm_url=llm_url, llm_embedded=embedded, chroma_url=chroma_url)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+def not_implemented_records(plan: Plan, profile: str) -> list[ScenarioRecord]:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return [
+        ScenarioRecord(
+            scenario=s.name, contestant=c.name, language=c.language, model="-",
+            profile=profile, status=Status.NOT_IMPLEMENTED,
+            errors=[f"{c.name} does not implement {s.name}"], started_at=now, duration_s=0.0,
+        )
+        for s, c in plan.not_implemented
+    ]
+
+
+def run_plan(
+    plan: Plan,
+    profile: str,
+    out_dir: Path,
+    command: list[str],
+    reporter: Reporter,
+    llm_url: str | None = None,
+    chroma_url: str | None = None,
+) -> RunResults:
+    """Runs every planned pair; on Ctrl-C saves what was measured, stops everything, re-raises."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_path = out_dir / RESULTS_NAME
+    started = datetime.now(UTC)
+    with backends(plan, out_dir, llm_url, chroma_url, reporter) as live:
+        results = RunResults(
+            header=RunHeader(
+                run_id=started.strftime("%Y%m%dT%H%M%SZ"),
+                started_at=started.isoformat(timespec="seconds"),
+                profile=profile,
+                command=command,
+                llm_url=live.llm_url,
+                llm_embedded=live.llm_embedded,
+                chroma_url=live.chroma_url,
+                environment=environment.collect(live.llm_url),
+            ),
+            records=not_implemented_records(plan, profile),
+        )
+        results_file.save(results, results_path)
+        server_log = ServerLog(live.llm_url)
+        try:
+            for index, run in enumerate(plan.runs):
+                reporter.run_started(run, index, len(plan.runs))
+                endpoints = Endpoints(
+                    llm_url=live.llm_url,
+                    model=run.model,
+                    embed_model=run.model,
+                    chroma_url=live.chroma_url,
+                )
+                work = out_dir / "runs" / _slug(f"{run.scenario.name}__{run.contestant.name}")
+                record = execute(run, endpoints, profile, work, server_log)
+                results.records.append(record)
+                results_file.save(results, results_path)
+                reporter.run_finished(record)
+        except BaseException:
+            results.header.interrupted = True
+            raise
+        finally:
+            results.header.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            results_file.save(results, results_path)
+    return results

@@ -1,0 +1,183 @@
+"""Results as a terminal table and as Markdown beside the article's published figures."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from chainmark import scenarios as registry
+from chainmark.harness.records import RunResults, ScenarioRecord, Status
+from chainmark.stats import Summary
+
+STATUS_STYLE = {
+    Status.PASSED: "green",
+    Status.FAILED: "red",
+    Status.CRASHED: "red",
+    Status.TIMEOUT: "red",
+    Status.ERROR: "red",
+    Status.NOT_IMPLEMENTED: "dim",
+}
+# The language each published column belongs to, by contestant.
+PUBLISHED_SIDE = {"langchain-python": "python", "langchaingo": "go"}
+
+
+def fmt_value(value: float | None, unit: str = "s") -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        if abs(value) < 1e-3:
+            return f"{value * 1e6:.0f} µs"
+        if abs(value) < 1:
+            return f"{value * 1e3:.1f} ms"
+        return f"{value:.3f} s"
+    return f"{value:,.2f} {unit}"
+
+
+def fmt_bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) / 2**20:.1f} MiB"
+
+
+def _unit(metric: str) -> str:
+    return "s" if metric.endswith("_s") else ""
+
+
+def primary(record: ScenarioRecord) -> tuple[str, Summary | None]:
+    scenario = registry.BY_NAME.get(record.scenario)
+    name = scenario.primary_metric if scenario else "latency_s"
+    return name, record.metrics.get(name)
+
+
+def _ran(results: RunResults) -> list[ScenarioRecord]:
+    return [r for r in results.records if r.status is not Status.NOT_IMPLEMENTED]
+
+
+def table(results: RunResults) -> Table:
+    header = results.header
+    t = Table(
+        title=f"chainmark · profile {header.profile} · {header.run_id}",
+        caption="mean [95% bootstrap CI]; overhead = client time − server time",
+        header_style="bold",
+    )
+    for col, justify in (
+        ("scenario", "left"), ("contestant", "left"), ("model", "left"), ("status", "left"),
+        ("metric", "left"), ("n", "right"), ("mean [95% CI]", "right"), ("p50", "right"),
+        ("p99", "right"), ("std", "right"), ("overhead", "right"), ("peak RSS", "right"),
+        ("CPU", "right"),
+    ):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in _ran(results):
+        metric, s = primary(r)
+        unit = _unit(metric)
+        overhead = r.metrics.get("overhead_s")
+        t.add_row(
+            r.scenario,
+            r.contestant,
+            r.model,
+            f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]",
+            metric,
+            str(s.count) if s else "-",
+            f"{fmt_value(s.mean, unit)} [{fmt_value(s.ci95_low, unit)}, "
+            f"{fmt_value(s.ci95_high, unit)}]" if s else "-",
+            fmt_value(s.p50, unit) if s else "-",
+            fmt_value(s.p99, unit) if s else "-",
+            fmt_value(s.std, unit) if s else "-",
+            fmt_value(overhead.mean) if overhead else "-",
+            fmt_bytes(r.resources.peak_rss_bytes) if r.resources else "-",
+            f"{r.resources.cpu_s:.2f} s" if r.resources else "-",
+        )
+    return t
+
+
+def print_results(results: RunResults, console: Console) -> None:
+    console.print(table(results))
+    for r in _ran(results):
+        if r.errors:
+            console.print(f"[red]{r.scenario} / {r.contestant}: {r.status.value}[/]")
+            for e in r.errors:
+                console.print(f"  - {e}", markup=False)
+    missing = [r for r in results.records if r.status is Status.NOT_IMPLEMENTED]
+    if missing:
+        console.print(
+            "[dim]not implemented: "
+            + ", ".join(f"{r.scenario} ({r.contestant})" for r in missing)
+            + "[/]"
+        )
+
+
+def _published(record: ScenarioRecord, metric: str) -> str:
+    scenario = registry.BY_NAME.get(record.scenario)
+    side = PUBLISHED_SIDE.get(record.contestant)
+    if scenario is None or side is None:
+        return "-"
+    for p in scenario.published:
+        if p.metric == metric:
+            value = getattr(p, side)
+            return fmt_value(value, "s" if p.unit == "s" else p.unit)
+    return "-"
+
+
+def markdown(results: RunResults) -> str:
+    h = results.header
+    env = h.environment
+    lines = [
+        f"# chainmark results — {h.run_id}",
+        "",
+        f"- profile: `{h.profile}`; LLM server: {h.llm_url} "
+        f"({'embedded' if h.llm_embedded else 'external'})",
+        f"- machine: {env.get('cpu_model', '?')}, {env.get('cpu_count', '?')} CPUs; "
+        f"{env.get('python', '?')}; {env.get('go') or 'Go not found'}",
+        f"- started {h.started_at}, finished {h.finished_at or '-'}"
+        + (" (interrupted)" if h.interrupted else ""),
+        "",
+        "Every figure names the model that produced it. `synthetic` models answer "
+        "deterministically with a latency profile; `smollm2:135m` is the real model. The "
+        "published column is the article's figure for the same language (llama3:8b on its own "
+        "hardware): a claim to compare against, not a measurement of this run.",
+        "",
+        "| scenario | contestant | model | status | metric | n | mean | 95% CI | p50 | p99 | "
+        "std | overhead | peak RSS | CPU | published |",
+        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in _ran(results):
+        metric, s = primary(r)
+        unit = _unit(metric)
+        overhead = r.metrics.get("overhead_s")
+        cells = [
+            r.scenario, r.contestant, f"`{r.model}`", r.status.value, metric,
+            str(s.count) if s else "-",
+            fmt_value(s.mean, unit) if s else "-",
+            f"{fmt_value(s.ci95_low, unit)} – {fmt_value(s.ci95_high, unit)}" if s else "-",
+            fmt_value(s.p50, unit) if s else "-",
+            fmt_value(s.p99, unit) if s else "-",
+            fmt_value(s.std, unit) if s else "-",
+            fmt_value(overhead.mean) if overhead else "-",
+            fmt_bytes(r.resources.peak_rss_bytes) if r.resources else "-",
+            f"{r.resources.cpu_s:.2f} s" if r.resources else "-",
+            _published(r, metric),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    failures = [r for r in _ran(results) if r.errors]
+    if failures:
+        lines += ["", "## Failures", ""]
+        for r in failures:
+            lines.append(f"- **{r.scenario} / {r.contestant}** ({r.status.value}):")
+            lines += [f"  - {e.splitlines()[0] if e else e}" for e in r.errors]
+    missing = [r for r in results.records if r.status is Status.NOT_IMPLEMENTED]
+    if missing:
+        lines += ["", "## Not implemented", ""]
+        lines += [f"- {r.scenario}: {r.contestant}" for r in missing]
+    lines += ["", "## Published figures (the article)", ""]
+    shown = {r.scenario for r in _ran(results)}
+    for scenario in registry.SCENARIOS:
+        if scenario.name not in shown:
+            continue
+        for p in scenario.published:
+            unit = "s" if p.unit == "s" else p.unit
+            lines.append(
+                f"- {scenario.name} `{p.metric}`: Go {fmt_value(p.go, unit)}, "
+                f"Python {fmt_value(p.python, unit)}" + (f" ({p.note})" if p.note else "")
+            )
+    return "\n".join(lines) + "\n"
