@@ -1,0 +1,99 @@
+"""Selection and bad input: every mistake gets a clear error naming what would be valid."""
+
+import json
+
+import pytest
+
+from chainmark import scenarios
+from chainmark.contestants.registry import BUILTIN
+from chainmark.harness.plan import PlanError, Selection, build, parse_override
+
+
+def test_default_plan_runs_every_implemented_pair_on_the_quick_profile():
+    plan = build(Selection())
+    pairs = {(r.scenario.name, r.contestant.name) for r in plan.runs}
+    expected = {(s, c.name) for c in BUILTIN for s in c.scenarios}
+    assert pairs == expected
+    assert all(r.params == r.scenario.params_for("quick") for r in plan.runs)
+
+
+def test_models_default_to_real_where_it_can_do_the_work():
+    plan = build(Selection(scenarios=["llm.latency"]))
+    assert {r.model for r in plan.runs} == {scenarios.REAL_MODEL}
+    plan = build(Selection(scenarios=["llm.latency"], model="synthetic"))
+    assert {r.model for r in plan.runs} == {"synthetic"}
+
+
+@pytest.mark.parametrize(
+    ("selection", "message"),
+    [
+        (Selection(scenarios=["llm.nope"]), "unknown scenario 'llm.nope'"),
+        (Selection(contestants=["nobody"]), "unknown contestant 'nobody'"),
+        (Selection(profile="huge"), "unknown profile 'huge'"),
+        (Selection(iterations=0), "at least 1"),
+        (Selection(scenarios=["agent.single"]), "nothing to run"),
+        (Selection(overrides={"nonsense": 1}), "no selected scenario has parameter"),
+    ],
+)
+def test_bad_selections_are_refused_with_a_reason(selection, message):
+    with pytest.raises(PlanError, match=message):
+        build(selection)
+
+
+def test_overrides_apply_only_where_the_parameter_exists():
+    plan = build(Selection(iterations=3, overrides={"num_predict": 5}))
+    assert all(r.params["iterations"] == 3 and r.params["num_predict"] == 5 for r in plan.runs)
+    assert parse_override("temperature=0.5") == ("temperature", 0.5)
+    assert parse_override("prompt=hello world") == ("prompt", "hello world")
+    with pytest.raises(PlanError):
+        parse_override("novalue")
+
+
+def test_unimplemented_pairs_are_listed_not_dropped(tmp_path):
+    extra = tmp_path / "contestants.json"
+    extra.write_text(json.dumps([
+        {"name": "only-latency", "command": ["true"], "scenarios": ["llm.latency"]}
+    ]))
+    plan = build(Selection(scenarios=["llm.latency", "llm.ttft"], contestants_file=extra))
+    missing = {(s.name, c.name) for s, c in plan.not_implemented}
+    assert ("llm.ttft", "only-latency") in missing
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "cannot read"),
+        ('{"name": "x"}', "expected a JSON list"),
+        ('[{"name": "x", "scenarios": []}]', "missing command"),
+        ('[{"name": "x", "command": "ls", "scenarios": []}]', "non-empty list"),
+        ('[{"name": "x", "command": ["ls"], "scenarios": ["rag.zzz"]}]', "unknown scenarios"),
+        ('[{"name": "langchain-python", "command": ["ls"], "scenarios": []}]', "already exists"),
+    ],
+)
+def test_bad_contestants_file_is_refused(tmp_path, content, message):
+    path = tmp_path / "c.json"
+    path.write_text(content)
+    with pytest.raises(PlanError, match=message):
+        build(Selection(contestants_file=path))
+
+
+def test_builtin_registry_matches_what_each_python_contestant_implements():
+    # The registry is declared statically (the harness must not import LangChain); this keeps
+    # it honest against the contestants' own dispatch tables.
+    from chainmark.contestants.langchain_python.scenarios import SCENARIOS as LC
+    from chainmark.contestants.python_baseline.scenarios import SCENARIOS as BASE
+
+    declared = {c.name: c.scenarios for c in BUILTIN}
+    assert declared["langchain-python"] == set(LC)
+    assert declared["python-baseline"] == set(BASE)
+
+
+def test_every_spec_scenario_is_registered_with_both_profiles_where_implemented():
+    assert len(scenarios.SCENARIOS) == 19
+    implemented = {s for c in BUILTIN for s in c.scenarios}
+    for name in implemented:
+        scenario = scenarios.get(name)
+        for profile in scenarios.PROFILES:
+            assert scenario.params_for(profile)["iterations"] >= 1
+    seed = scenarios.get("llm.latency").params_for("seed")
+    assert seed["iterations"] == 200 and seed["prompt"] == "Why is the sky blue?"
