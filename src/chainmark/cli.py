@@ -65,7 +65,7 @@ class ProgressReporter:
     def run_finished(self, record: ScenarioRecord) -> None:
         metric, summary = report.primary(record)
         figure = (
-            f"{metric} mean {report.fmt_value(summary.mean, 's' if metric.endswith('_s') else '')}"
+            f"{metric} mean {report.fmt_value(summary.mean, report.unit_of(metric))}"
             if summary else ""
         )
         style = report.STATUS_STYLE[record.status]

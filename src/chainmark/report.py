@@ -30,7 +30,7 @@ def fmt_value(value: float | None, unit: str = "s") -> str:
         if abs(value) < 1:
             return f"{value * 1e3:.1f} ms"
         return f"{value:.3f} s"
-    return f"{value:,.2f} {unit}"
+    return f"{value:,.2f} {unit}".rstrip()
 
 
 def fmt_bytes(value: int | None) -> str:
@@ -40,7 +40,15 @@ def fmt_bytes(value: int | None) -> str:
     return f"{sign}{abs(value) / 2**20:.1f} MiB"
 
 
-def _unit(metric: str) -> str:
+RATE_UNITS = {"mb": "MB/s", "docs": "docs/s", "chunks": "chunks/s", "ops": "ops/s",
+              "req": "req/s"}
+
+
+def unit_of(metric: str) -> str:
+    """`*_per_s` metrics are rates (docs_per_s → docs/s); other `*_s` are durations."""
+    head, sep, _ = metric.partition("_per_s")
+    if sep:
+        return RATE_UNITS.get(head, "/s")
     return "s" if metric.endswith("_s") else ""
 
 
@@ -58,19 +66,20 @@ def table(results: RunResults) -> Table:
     header = results.header
     t = Table(
         title=f"chainmark · profile {header.profile} · {header.run_id}",
-        caption="mean [95% bootstrap CI]; overhead = client time − server time",
+        caption="95% CI: bootstrap interval of the mean; overhead = client time − server time",
         header_style="bold",
     )
     for col, justify in (
         ("scenario", "left"), ("contestant", "left"), ("model", "left"), ("status", "left"),
-        ("metric", "left"), ("n", "right"), ("mean [95% CI]", "right"), ("p50", "right"),
-        ("p99", "right"), ("std", "right"), ("overhead", "right"), ("peak RSS", "right"),
-        ("CPU", "right"),
+        ("metric", "left"), ("n", "right"), ("mean", "right"), ("95% CI", "right"),
+        ("p50", "right"), ("p99", "right"), ("std", "right"), ("overhead", "right"),
+        ("peak RSS", "right"), ("CPU", "right"),
     ):
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+        wrap = col not in ("95% CI", "scenario", "model", "contestant", "metric")
+        t.add_column(col, justify=justify, no_wrap=not wrap)  # type: ignore[arg-type]
     for r in _ran(results):
         metric, s = primary(r)
-        unit = _unit(metric)
+        unit = unit_of(metric)
         overhead = r.metrics.get("overhead_s")
         t.add_row(
             r.scenario,
@@ -79,8 +88,8 @@ def table(results: RunResults) -> Table:
             f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]",
             metric,
             str(s.count) if s else "-",
-            f"{fmt_value(s.mean, unit)} [{fmt_value(s.ci95_low, unit)}, "
-            f"{fmt_value(s.ci95_high, unit)}]" if s else "-",
+            fmt_value(s.mean, unit) if s else "-",
+            f"{fmt_value(s.ci95_low, unit)} – {fmt_value(s.ci95_high, unit)}" if s else "-",
             fmt_value(s.p50, unit) if s else "-",
             fmt_value(s.p99, unit) if s else "-",
             fmt_value(s.std, unit) if s else "-",
@@ -119,6 +128,37 @@ def _published(record: ScenarioRecord, metric: str) -> str:
     return "-"
 
 
+def _details(results: RunResults) -> list[str]:
+    lines = ["", "## Every figure", "",
+             "| scenario | contestant | metric | n | mean | std | min | p50 | p90 | p99 | max |",
+             "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in _ran(results):
+        for metric, s in r.metrics.items():
+            u = unit_of(metric)
+            lines.append("| " + " | ".join([
+                r.scenario, r.contestant, metric, str(s.count), fmt_value(s.mean, u),
+                fmt_value(s.std, u), fmt_value(s.min, u), fmt_value(s.p50, u),
+                fmt_value(s.p90, u), fmt_value(s.p99, u), fmt_value(s.max, u),
+            ]) + " |")
+    lines += ["", "Resources, measured from outside each contestant process:", "",
+              "| scenario | contestant | wall | CPU (all) | CPU (timed) | peak RSS | RSS growth "
+              "| setup | extras |", "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    for r in _ran(results):
+        res = r.resources
+        if res is None:
+            continue
+        extras = ", ".join(f"{k}={v}" for k, v in r.extras.items()) or "-"
+        lines.append("| " + " | ".join([
+            r.scenario, r.contestant, fmt_value(res.wall_s), fmt_value(res.cpu_s),
+            fmt_value(res.cpu_measured_s), fmt_bytes(res.peak_rss_bytes),
+            fmt_bytes(res.rss_growth_bytes), fmt_value(r.setup_s), extras,
+        ]) + " |")
+    for p in results.preparations:
+        lines.append(f"\nPrepared (untimed) for {p.contestant} on `{p.model}`: {p.status.value}"
+                     f" in {p.duration_s:.1f} s.")
+    return lines
+
+
 def markdown(results: RunResults) -> str:
     h = results.header
     env = h.environment
@@ -143,7 +183,7 @@ def markdown(results: RunResults) -> str:
     ]
     for r in _ran(results):
         metric, s = primary(r)
-        unit = _unit(metric)
+        unit = unit_of(metric)
         overhead = r.metrics.get("overhead_s")
         cells = [
             r.scenario, r.contestant, f"`{r.model}`", r.status.value, metric,
@@ -159,6 +199,12 @@ def markdown(results: RunResults) -> str:
             _published(r, metric),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if h.corpus:
+        c = h.corpus
+        lines += ["", f"Corpus: {c['source']}; large document {c['large_document_bytes']:,} "
+                  f"bytes, {c['docs_count']} documents ({c['docs_bytes']:,} bytes); "
+                  f"sha256 `{c['sha256']}`."]
+    lines += _details(results)
     failures = [r for r in _ran(results) if r.errors]
     if failures:
         lines += ["", "## Failures", ""]

@@ -7,6 +7,7 @@ memory and start-up figures, so it must stay as small as the Go side's equivalen
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import platform
 import sys
@@ -78,6 +79,16 @@ class Recorder:
 
 
 ScenarioFn = Callable[[dict[str, Any], dict[str, Any], Recorder], None]
+# A scenario is a function or "package.module:function", imported only when that scenario
+# runs: a contestant's memory figures must not include libraries the scenario never uses.
+ScenarioRef = ScenarioFn | str
+
+
+def resolve(ref: ScenarioRef) -> ScenarioFn:
+    if callable(ref):
+        return ref
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def package_versions(*names: str) -> dict[str, str]:
@@ -90,7 +101,7 @@ def package_versions(*names: str) -> dict[str, str]:
     return versions
 
 
-def run(contestant: str, scenarios: dict[str, ScenarioFn], frameworks: dict[str, str]) -> int:
+def run(contestant: str, scenarios: dict[str, ScenarioRef], frameworks: dict[str, str]) -> int:
     """Entry point: ``main.py REQUEST.json RESULT.json``; returns the exit code."""
     if len(sys.argv) != 3:
         print(f"usage: {sys.argv[0]} REQUEST.json RESULT.json", file=sys.stderr)
@@ -122,7 +133,7 @@ def run(contestant: str, scenarios: dict[str, ScenarioFn], frameworks: dict[str,
             tracemalloc.start()
         gc_before = [s["collections"] for s in gc.get_stats()]
         try:
-            scenario(request["params"], request["endpoints"], recorder)
+            resolve(scenario)(request["params"], request["endpoints"], recorder)
         except Exception:
             result["error"] = traceback.format_exc(limit=8)
             exit_code = 1

@@ -10,6 +10,12 @@ from pathlib import Path
 from chainmark import scenarios
 
 
+# Untimed helpers a contestant provides for the harness, not benchmarks in their own right.
+INTERNAL_SCENARIOS = frozenset({"rag.prepare"})
+RAG = frozenset({"rag.split", "rag.embed", "rag.ingest", "rag.retrieve", "rag.e2e"})
+LLM = frozenset({"llm.latency", "llm.ttft"})
+
+
 @dataclass(frozen=True)
 class Contestant:
     name: str
@@ -35,14 +41,14 @@ BUILTIN: tuple[Contestant, ...] = (
         description="LangChain Python, classic APIs as the article used them (langchain-ollama,"
         " langchain-classic, langchain-chroma).",
         command=_python_module("chainmark.contestants.langchain_python"),
-        scenarios=frozenset({"llm.latency", "llm.ttft"}),
+        scenarios=LLM | RAG,
     ),
     Contestant(
         name="python-baseline",
         language="python",
         description="No framework: httpx against the Ollama API; what Python itself costs.",
         command=_python_module("chainmark.contestants.python_baseline"),
-        scenarios=frozenset({"llm.latency", "llm.ttft"}),
+        scenarios=LLM,
     ),
 )
 

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -68,19 +69,26 @@ def execute(
     profile: str,
     work_dir: Path,
     server_log: ServerLog | None,
+    expect: dict[str, Any] | None = None,
+    scenario_name: str | None = None,
 ) -> ScenarioRecord:
+    """Runs one contestant process for one scenario and records the verified outcome.
+
+    `scenario_name` overrides the planned scenario (the untimed `rag.prepare` step uses it).
+    """
+    name = scenario_name or run.scenario.name
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     work_dir.mkdir(parents=True, exist_ok=True)
     request_path, result_path = work_dir / "request.json", work_dir / "result.json"
     result_path.unlink(missing_ok=True)
     request = ContestantRequest(
-        scenario=run.scenario.name, params=run.params, endpoints=endpoints, timeout_s=run.timeout_s
+        scenario=name, params=run.params, endpoints=endpoints, timeout_s=run.timeout_s
     )
     request_path.write_text(request.model_dump_json(indent=2), encoding="utf-8")
 
     record = ScenarioRecord(
-        scenario=run.scenario.name,
+        scenario=name,
         contestant=run.contestant.name,
         language=run.contestant.language,
         model=endpoints.model,
@@ -131,16 +139,16 @@ def execute(
             f"exited with code {outcome.exit_code}",
             result.error or _stderr_hint(outcome),
         )
-    if result.scenario != run.scenario.name:
+    if result.scenario != name:
         return finish(Status.FAILED, f"answered scenario {result.scenario!r}")
 
     server = None
     if server_all is not None and result.measure_start_ns and result.measure_end_ns:
         server = within(server_all, result.measure_start_ns, result.measure_end_ns)
         record.server = _server_summary(server)
-    record.metrics = metrics.compute(result, server)
+    record.metrics = metrics.compute(result, server, expect)
     record.sample_output = _sample_output(result)
-    problems = verify.verify(result, run.params, server)
+    problems = verify.verify(result, run.params, server, expect)
     if problems:
         return finish(Status.FAILED, *problems)
     return finish(Status.PASSED)

@@ -78,9 +78,13 @@ class RunHeader(BaseModel):
     llm_url: str
     llm_embedded: bool
     chroma_url: str | None = None
+    # Which corpus (and which bytes) the RAG scenarios read, when any ran.
+    corpus: dict[str, Any] | None = None
     environment: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunResults(BaseModel):
     header: RunHeader
     records: list[ScenarioRecord] = Field(default_factory=list)
+    # Untimed set-up runs (filling a contestant's Chroma collection), kept for the record.
+    preparations: list[ScenarioRecord] = Field(default_factory=list)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -16,7 +17,8 @@ from chainmark.backends.chroma import chroma_server
 from chainmark.backends.llm_process import START_TIMEOUT_S, llm_server
 from chainmark.backends.managed import BackendError, wait_healthy
 from chainmark.contract import Endpoints
-from chainmark.harness import environment, results_file
+from chainmark.corpus import default_corpus_dir, ensure_corpus
+from chainmark.harness import environment, expectations, rag_collections, results_file
 from chainmark.harness.execute import execute
 from chainmark.harness.plan import Plan, PlannedRun
 from chainmark.harness.records import RunHeader, RunResults, ScenarioRecord, Status
@@ -123,6 +125,113 @@ def not_implemented_records(plan: Plan, profile: str) -> list[ScenarioRecord]:
     ]
 
 
+def _corpus(plan: Plan, reporter: Reporter) -> expectations.CorpusFacts | None:
+    if not any(r.scenario.needs_corpus for r in plan.runs):
+        return None
+    reporter.note("preparing the corpus (generated once, then checked against its manifest)")
+    return expectations.CorpusFacts(ensure_corpus(default_corpus_dir()))
+
+
+def _corpus_record(facts: expectations.CorpusFacts) -> dict[str, object]:
+    info = facts.info
+    return {
+        "root": str(info.root),
+        "sha256": info.sha256,
+        "source": info.source,
+        "large_document_bytes": info.large_document_bytes,
+        "docs_count": info.docs_count,
+        "docs_bytes": info.docs_bytes,
+    }
+
+
+class _Runner:
+    """Carries the run's shared state so each planned pair is one small step."""
+
+    def __init__(
+        self, plan: Plan, profile: str, out_dir: Path, live: Backends, results: RunResults,
+        facts: expectations.CorpusFacts | None, reporter: Reporter,
+    ) -> None:
+        self.profile = profile
+        self.out_dir = out_dir
+        self.live = live
+        self.results = results
+        self.facts = facts
+        self.reporter = reporter
+        self.server_log = ServerLog(live.llm_url)
+        self.prepared: dict[tuple[str, str], ScenarioRecord] = {}
+        self.collections: list[str] = []
+        self.embed_dim = cache(lambda model: expectations.embedding_dim(live.llm_url, model))
+
+    def endpoints(self, run: PlannedRun) -> Endpoints:
+        return Endpoints(
+            llm_url=self.live.llm_url, model=run.model, embed_model=run.model,
+            chroma_url=self.live.chroma_url,
+        )
+
+    def work_dir(self, *parts: str) -> Path:
+        return self.out_dir / "runs" / _slug("__".join(parts))
+
+    def _collection(self, run: PlannedRun) -> str | ScenarioRecord:
+        """The prepared collection's name, or the failed preparation's record."""
+        key = (run.contestant.name, run.model)
+        name = rag_collections.collection_name(
+            self.results.header.run_id, f"{run.contestant.name}-{run.model}", "rag"
+        )
+        if key not in self.prepared:
+            self.reporter.note(f"{run.contestant.name}: filling Chroma collection {name} "
+                               "(untimed)")
+            self.collections.append(name)
+            assert self.facts is not None
+            record = rag_collections.prepare(
+                run, self.endpoints(run), self.profile,
+                self.work_dir("rag.prepare", run.contestant.name, run.model),
+                self.server_log, self.facts, name,
+            )
+            self.prepared[key] = record
+            self.results.preparations.append(record)
+        record = self.prepared[key]
+        return name if record.status is Status.PASSED else record
+
+    def run(self, run: PlannedRun) -> ScenarioRecord:
+        params = dict(run.params)
+        if run.scenario.needs_corpus and self.facts is not None:
+            params["corpus"] = self.facts.params()
+        if run.scenario.name == "rag.ingest":
+            params["collection"] = rag_collections.collection_name(
+                self.results.header.run_id, run.contestant.name, "ingest"
+            )
+        if run.scenario.needs_collection:
+            prepared = self._collection(run)
+            if isinstance(prepared, ScenarioRecord):
+                return _blocked(run, self.profile, prepared)
+            params["collection"] = prepared
+        run = replace(run, params=params)
+        expect = expectations.for_scenario(
+            run.scenario.name, params, self.facts, lambda: self.embed_dim(run.model)
+        )
+        return execute(
+            run, self.endpoints(run), self.profile,
+            self.work_dir(run.scenario.name, run.contestant.name), self.server_log, expect,
+        )
+
+    def cleanup(self) -> None:
+        if self.collections and self.live.chroma_url:
+            left = rag_collections.delete_collections(self.live.chroma_url, self.collections)
+            if left:
+                self.reporter.note(f"could not delete Chroma collections: {', '.join(left)}")
+
+
+def _blocked(run: PlannedRun, profile: str, preparation: ScenarioRecord) -> ScenarioRecord:
+    return ScenarioRecord(
+        scenario=run.scenario.name, contestant=run.contestant.name,
+        language=run.contestant.language, model=run.model, profile=profile,
+        status=Status.ERROR,
+        errors=[f"the untimed collection preparation {preparation.status.value}:",
+                *preparation.errors],
+        params=run.params, started_at=preparation.started_at, duration_s=0.0,
+    )
+
+
 def run_plan(
     plan: Plan,
     profile: str,
@@ -136,6 +245,7 @@ def run_plan(
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / RESULTS_NAME
     started = datetime.now(UTC)
+    facts = _corpus(plan, reporter)
     with backends(plan, out_dir, llm_url, chroma_url, reporter) as live:
         results = RunResults(
             header=RunHeader(
@@ -146,23 +256,17 @@ def run_plan(
                 llm_url=live.llm_url,
                 llm_embedded=live.llm_embedded,
                 chroma_url=live.chroma_url,
+                corpus=_corpus_record(facts) if facts else None,
                 environment=environment.collect(live.llm_url),
             ),
             records=not_implemented_records(plan, profile),
         )
         results_file.save(results, results_path)
-        server_log = ServerLog(live.llm_url)
+        runner = _Runner(plan, profile, out_dir, live, results, facts, reporter)
         try:
             for index, run in enumerate(plan.runs):
                 reporter.run_started(run, index, len(plan.runs))
-                endpoints = Endpoints(
-                    llm_url=live.llm_url,
-                    model=run.model,
-                    embed_model=run.model,
-                    chroma_url=live.chroma_url,
-                )
-                work = out_dir / "runs" / _slug(f"{run.scenario.name}__{run.contestant.name}")
-                record = execute(run, endpoints, profile, work, server_log)
+                record = runner.run(run)
                 results.records.append(record)
                 results_file.save(results, results_path)
                 reporter.run_finished(record)
@@ -170,6 +274,7 @@ def run_plan(
             results.header.interrupted = True
             raise
         finally:
+            runner.cleanup()
             results.header.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             results_file.save(results, results_path)
     return results

@@ -1,112 +1,197 @@
 """Verification: the harness decides whether a contestant's result is right.
 
 Each verifier returns a list of problems; an empty list means the result passed. Verifiers see
-what the contestant reported and, where the embedded server served the calls, what the
-server itself logged, so a contestant cannot claim work it did not do.
+what the contestant reported, the harness's own expectations (chunk counts from its own
+splitter, the model's embedding width), and, where the embedded server served the calls,
+what the server itself logged, so a contestant cannot claim work it did not do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness.server_log import ServerRequest, within
 
 GENERATION_PATHS = ("/api/generate", "/api/chat")
+EMBED_PATHS = ("/api/embed", "/api/embeddings")
 MAX_LISTED = 5
 
-Verifier = Callable[[ContestantResult, dict[str, Any], list[ServerRequest] | None], list[str]]
+
+@dataclass
+class Check:
+    result: ContestantResult
+    params: dict[str, Any]
+    server: list[ServerRequest] | None
+    # Harness-computed truths, e.g. {"chunks": 12345, "embed_dim": 576, "documents": 50}.
+    expect: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+    def ok_ops(self, name: str | None = None) -> list[tuple[int, Operation]]:
+        return [
+            (i, op) for i, op in enumerate(self.result.operations)
+            if op.ok and (name is None or op.name == name)
+        ]
+
+    def served(self, op: Operation, paths: tuple[str, ...]) -> list[ServerRequest] | None:
+        if self.server is None:
+            return None
+        return [r for r in within(self.server, op.start_ns, op.end_ns) if r.path in paths]
 
 
-def _limit(problems: list[str]) -> list[str]:
-    if len(problems) <= MAX_LISTED:
-        return problems
-    return [*problems[:MAX_LISTED], f"... and {len(problems) - MAX_LISTED} more"]
+Verifier = Callable[[Check], None]
 
 
-def _common(result: ContestantResult, params: dict[str, Any]) -> list[str]:
-    problems = []
-    expected = params.get("iterations")
-    if expected is not None and len(result.operations) != expected:
-        problems.append(f"expected {expected} operations, got {len(result.operations)}")
-    for i, op in enumerate(result.operations):
+def _operations(c: Check, per_iteration: int = 1) -> None:
+    expected = c.params.get("iterations")
+    if expected is not None and len(c.result.operations) != expected * per_iteration:
+        c.fail(f"expected {expected * per_iteration} operations, got {len(c.result.operations)}")
+    for i, op in enumerate(c.result.operations):
         if not op.ok:
-            problems.append(f"operation {i} failed: {op.error}")
-    return problems
+            c.fail(f"operation {i} ({op.name}) failed: {op.error}")
 
 
-def _generation_for(
-    op: Operation, server: list[ServerRequest] | None
-) -> tuple[list[ServerRequest] | None, str | None]:
-    if server is None:
-        return None, None
-    calls = [r for r in within(server, op.start_ns, op.end_ns) if r.path in GENERATION_PATHS]
-    if len(calls) != 1:
-        return calls, f"the server saw {len(calls)} generation requests during it, expected 1"
-    return calls, None
-
-
-def _text_checks(
-    i: int, op: Operation, server: list[ServerRequest] | None, whole: str
-) -> list[str]:
-    problems = []
+def _answer(c: Check, i: int, op: Operation, incomplete: str) -> None:
+    """A non-empty answer that came from exactly one generation request, received whole."""
     text = op.output.get("text")
     if not isinstance(text, str) or not text.strip():
-        problems.append(f"operation {i}: empty answer")
-        return problems
-    calls, problem = _generation_for(op, server)
-    if problem:
-        problems.append(f"operation {i}: {problem}")
-    elif calls:
-        sent = calls[0].response_chars
-        if sent is not None and sent != len(text):
-            problems.append(
-                f"operation {i}: {whole}: the server sent {sent} characters, "
-                f"the contestant reported {len(text)}"
-            )
-    return problems
+        c.fail(f"operation {i}: empty answer")
+        return
+    calls = c.served(op, GENERATION_PATHS)
+    if calls is None:
+        return
+    if len(calls) != 1:
+        c.fail(f"operation {i}: the server saw {len(calls)} generation requests during it, "
+               "expected 1")
+        return
+    sent = calls[0].response_chars
+    if sent is not None and sent != len(text):
+        c.fail(f"operation {i}: {incomplete}: the server sent {sent} characters, "
+               f"the contestant reported {len(text)}")
 
 
-def verify_llm_latency(
-    result: ContestantResult, params: dict[str, Any], server: list[ServerRequest] | None
-) -> list[str]:
-    problems = _common(result, params)
-    for i, op in enumerate(result.operations):
-        if op.ok:
-            problems += _text_checks(i, op, server, "answer incomplete")
-    return _limit(problems)
+def _embedded(c: Check, i: int, op: Operation) -> None:
+    calls = c.served(op, EMBED_PATHS)
+    if calls is not None and not calls:
+        c.fail(f"operation {i}: the server saw no embedding request during it")
 
 
-def verify_llm_ttft(
-    result: ContestantResult, params: dict[str, Any], server: list[ServerRequest] | None
-) -> list[str]:
-    problems = _common(result, params)
-    for i, op in enumerate(result.operations):
-        if not op.ok:
-            continue
+def _equals(c: Check, i: int, op: Operation, key: str, expected: Any, what: str) -> None:
+    got = op.output.get(key)
+    if got != expected:
+        c.fail(f"operation {i} ({op.name}): {what}: expected {expected}, got {got}")
+
+
+def verify_llm_latency(c: Check) -> None:
+    _operations(c)
+    for i, op in c.ok_ops():
+        _answer(c, i, op, "answer incomplete")
+
+
+def verify_llm_ttft(c: Check) -> None:
+    _operations(c)
+    for i, op in c.ok_ops():
         ttft = op.output.get("ttft_ns")
         if not isinstance(ttft, int) or ttft <= 0:
-            problems.append(f"operation {i}: no time to first token reported")
+            c.fail(f"operation {i}: no time to first token reported")
         elif ttft > op.elapsed_ns:
-            problems.append(f"operation {i}: first token after the stream ended")
+            c.fail(f"operation {i}: first token after the stream ended")
         if not op.output.get("chunks"):
-            problems.append(f"operation {i}: no chunks received")
-        problems += _text_checks(i, op, server, "stream not consumed to the end")
-    return _limit(problems)
+            c.fail(f"operation {i}: no chunks received")
+        _answer(c, i, op, "stream not consumed to the end")
+
+
+def verify_rag_split(c: Check) -> None:
+    _operations(c)
+    counts = {op.output.get("chunks") for _, op in c.ok_ops()}
+    if len(counts) > 1:
+        c.fail(f"chunk count changed between iterations: {sorted(map(str, counts))}")
+    for i, op in c.ok_ops():
+        _equals(c, i, op, "chunks", c.expect["chunks"], "chunks (harness's own count)")
+
+
+def verify_rag_embed(c: Check) -> None:
+    _operations(c, per_iteration=2)
+    for i, op in c.ok_ops():
+        _equals(c, i, op, "vectors", c.expect["chunks"], "embeddings returned")
+        _equals(c, i, op, "dims", [c.expect["embed_dim"]], "embedding dimensions")
+        _embedded(c, i, op)
+    for mode in ("sequential", "concurrent"):
+        if not c.ok_ops(mode):
+            c.fail(f"no successful {mode} embedding run")
+
+
+def verify_ingest_steps(c: Check) -> None:
+    for i, op in c.ok_ops("load"):
+        _equals(c, i, op, "documents", c.expect["documents"], "documents loaded")
+    for i, op in c.ok_ops("split"):
+        _equals(c, i, op, "chunks", c.expect["split_chunks"], "chunks (harness's own count)")
+    for i, op in c.ok_ops("embed_store"):
+        _equals(c, i, op, "stored", c.expect["stored"], "vectors stored in Chroma")
+        _embedded(c, i, op)
+
+
+def verify_rag_ingest(c: Check) -> None:
+    _operations(c, per_iteration=3)
+    verify_ingest_steps(c)
+
+
+def verify_rag_prepare(c: Check) -> None:
+    for i, op in enumerate(c.result.operations):
+        if not op.ok:
+            c.fail(f"step {i} ({op.name}) failed: {op.error}")
+    if len(c.ok_ops("embed_store")) != 1:
+        c.fail("the collection was not filled")
+    verify_ingest_steps(c)
+
+
+def verify_rag_retrieve(c: Check) -> None:
+    _operations(c)
+    for i, op in c.ok_ops():
+        _equals(c, i, op, "documents", c.params["k"], "documents retrieved")
+        _embedded(c, i, op)
+
+
+def verify_rag_e2e(c: Check) -> None:
+    _operations(c)
+    for i, op in c.ok_ops():
+        _equals(c, i, op, "documents", c.params["k"], "documents stuffed into the prompt")
+        _embedded(c, i, op)
+        _answer(c, i, op, "answer incomplete")
 
 
 VERIFIERS: dict[str, Verifier] = {
     "llm.latency": verify_llm_latency,
     "llm.ttft": verify_llm_ttft,
+    "rag.split": verify_rag_split,
+    "rag.embed": verify_rag_embed,
+    "rag.ingest": verify_rag_ingest,
+    "rag.prepare": verify_rag_prepare,
+    "rag.retrieve": verify_rag_retrieve,
+    "rag.e2e": verify_rag_e2e,
 }
 
 
 def verify(
-    result: ContestantResult, params: dict[str, Any], server: list[ServerRequest] | None
+    result: ContestantResult,
+    params: dict[str, Any],
+    server: list[ServerRequest] | None,
+    expect: dict[str, Any] | None = None,
 ) -> list[str]:
     verifier = VERIFIERS.get(result.scenario)
     if verifier is None:
         # A scenario without a verifier cannot pass: a fast but unchecked result is no result.
         return [f"no verifier for scenario {result.scenario!r}"]
-    return verifier(result, params, server)
+    check = Check(result, params, server, expect or {})
+    try:
+        verifier(check)
+    except KeyError as exc:
+        check.fail(f"the harness lacks the expectation {exc} to verify this scenario")
+    if len(check.problems) <= MAX_LISTED:
+        return check.problems
+    return [*check.problems[:MAX_LISTED], f"... and {len(check.problems) - MAX_LISTED} more"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_ollama import OllamaLLM
 
-from chainmark.contestants._protocol import Recorder, ScenarioFn, setup_timer
+from chainmark.contestants._protocol import Recorder, ScenarioRef, setup_timer
 
 
 def _llm(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
@@ -52,7 +52,16 @@ def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -
     rec.end()
 
 
-SCENARIOS: dict[str, ScenarioFn] = {
+_RAG = "chainmark.contestants.langchain_python.rag"
+
+SCENARIOS: dict[str, ScenarioRef] = {
     "llm.latency": llm_latency,
     "llm.ttft": llm_ttft,
+    "rag.split": f"{_RAG}:rag_split",
+    "rag.embed": f"{_RAG}:rag_embed",
+    "rag.ingest": f"{_RAG}:rag_ingest",
+    "rag.retrieve": f"{_RAG}:rag_retrieve",
+    "rag.e2e": f"{_RAG}:rag_e2e",
+    # Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
+    "rag.prepare": f"{_RAG}:rag_prepare",
 }

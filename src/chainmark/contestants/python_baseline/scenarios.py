@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from chainmark.contestants._protocol import Recorder, ScenarioFn, setup_timer
+from chainmark.contestants._protocol import Recorder, ScenarioRef, setup_timer
 
 
 def _body(params: dict[str, Any], endpoints: dict[str, Any], stream: bool) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -
     rec.end()
 
 
-SCENARIOS: dict[str, ScenarioFn] = {
+SCENARIOS: dict[str, ScenarioRef] = {
     "llm.latency": llm_latency,
     "llm.ttft": llm_ttft,
 }

@@ -1,0 +1,3 @@
+from chainmark.backends.llm.server import main
+
+main()

@@ -1,0 +1,191 @@
+"""RAG scenarios with the article's LangChain classes: TextLoader/DirectoryLoader,
+RecursiveCharacterTextSplitter, OllamaEmbeddings, Chroma (langchain-chroma) and RetrievalQA."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from langchain_chroma import Chroma
+from langchain_classic.chains import RetrievalQA
+from langchain_community.document_loaders import DirectoryLoader, TextLoader
+from langchain_core.documents import Document
+from langchain_ollama import OllamaEmbeddings, OllamaLLM
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from chainmark.contestants._protocol import Recorder, setup_timer
+
+
+def _splitter(params: dict[str, Any]) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=params["chunk_size"], chunk_overlap=params["chunk_overlap"]
+    )
+
+
+def _embeddings(endpoints: dict[str, Any]) -> OllamaEmbeddings:
+    return OllamaEmbeddings(model=endpoints["embed_model"], base_url=endpoints["llm_url"])
+
+
+def _chroma_client(endpoints: dict[str, Any]) -> chromadb.ClientAPI:
+    url = urlparse(endpoints["chroma_url"])
+    return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000)
+
+
+def _store(
+    endpoints: dict[str, Any], collection: str, embeddings: OllamaEmbeddings
+) -> tuple[chromadb.ClientAPI, Chroma]:
+    client = _chroma_client(endpoints)
+    return client, Chroma(
+        client=client, collection_name=collection, embedding_function=embeddings
+    )
+
+
+def _load_directory(docs_dir: str) -> list[Document]:
+    loader = DirectoryLoader(
+        docs_dir, glob="*.md", loader_cls=TextLoader, loader_kwargs={"encoding": "utf-8"}
+    )
+    # Sorted so that "the first N chunks" names the same chunks in every contestant.
+    return sorted(loader.load(), key=lambda d: d.metadata["source"])
+
+
+def _bounded(chunks: list[Document], max_chunks: int | None) -> list[Document]:
+    return chunks if max_chunks is None else chunks[:max_chunks]
+
+
+def rag_split(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    with setup_timer(rec):
+        docs = TextLoader(params["corpus"]["large_document"], encoding="utf-8").load()
+        splitter = _splitter(params)
+    rec.begin()
+    for _ in range(params["iterations"]):
+        with rec.op("split") as op:
+            chunks = splitter.split_documents(docs)
+            op.output["chunks"] = len(chunks)
+    rec.end()
+
+
+def _vectors_output(vectors: list[list[float]]) -> dict[str, Any]:
+    return {"vectors": len(vectors), "dims": sorted({len(v) for v in vectors})}
+
+
+async def _embed_concurrently(
+    embeddings: OllamaEmbeddings, texts: list[str], batch_size: int, workers: int
+) -> list[list[float]]:
+    # `workers` batches in flight at once, as the article's worker pool did.
+    gate = asyncio.Semaphore(workers)
+
+    async def one(batch: list[str]) -> list[list[float]]:
+        async with gate:
+            return await embeddings.aembed_documents(batch)
+
+    batches = [texts[i:i + batch_size] for i in range(0, len(texts), batch_size)]
+    results = await asyncio.gather(*(one(b) for b in batches))
+    return [v for batch in results for v in batch]
+
+
+def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    with setup_timer(rec):
+        docs = TextLoader(params["corpus"]["large_document"], encoding="utf-8").load()
+        chunks = _bounded(_splitter(params).split_documents(docs), params["max_chunks"])
+        texts = [c.page_content for c in chunks]
+        embeddings = _embeddings(endpoints)
+    rec.outputs["texts"] = len(texts)
+    rec.begin()
+    for _ in range(params["iterations"]):
+        with rec.op("sequential") as op:
+            # One call with every chunk: batching, if any, is the framework's business.
+            op.output.update(_vectors_output(embeddings.embed_documents(texts)))
+        with rec.op("concurrent") as op:
+            vectors = asyncio.run(
+                _embed_concurrently(embeddings, texts, params["batch_size"], params["workers"])
+            )
+            op.output.update(_vectors_output(vectors))
+    rec.end()
+
+
+def _ingest(
+    params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder, collection: str
+) -> None:
+    """Load → split → embed and store, each step timed; the collection is left in place."""
+    embeddings = _embeddings(endpoints)
+    client = _chroma_client(endpoints)
+    with rec.op("load") as op:
+        docs = _load_directory(params["corpus"]["docs_dir"])
+        op.output["documents"] = len(docs)
+    with rec.op("split") as op:
+        chunks = _splitter(params).split_documents(docs)
+        op.output["chunks"] = len(chunks)
+    with rec.op("embed_store") as op:
+        selected = _bounded(chunks, params["max_chunks"])
+        store = Chroma.from_documents(
+            selected, embeddings, client=client, collection_name=collection
+        )
+        op.output.update(chunks=len(selected), stored=store._collection.count())
+
+
+def rag_ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    client = _chroma_client(endpoints)
+    rec.begin()
+    for i in range(params["iterations"]):
+        collection = f"{params['collection']}-{i}"
+        try:
+            _ingest(params, endpoints, rec, collection)
+        finally:
+            client.delete_collection(collection)
+    rec.end()
+
+
+def rag_prepare(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    """Not a benchmark: fills the collection that rag.retrieve and rag.e2e read."""
+    client = _chroma_client(endpoints)
+    # A leftover from an interrupted run; absent is fine (chromadb raises several types).
+    with contextlib.suppress(Exception):
+        client.delete_collection(params["collection"])
+    _ingest(params, endpoints, rec, params["collection"])
+
+
+def rag_retrieve(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    with setup_timer(rec):
+        _, store = _store(endpoints, params["collection"], _embeddings(endpoints))
+        retriever = store.as_retriever(search_kwargs={"k": params["k"]})
+    for _ in range(params["warmup"]):
+        retriever.invoke(params["query"])
+    rec.begin()
+    for _ in range(params["iterations"]):
+        with rec.op("retrieve") as op:
+            found = retriever.invoke(params["query"])
+            op.output.update(
+                documents=len(found), sources=[d.metadata.get("source") for d in found]
+            )
+    rec.end()
+
+
+def rag_e2e(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    with setup_timer(rec):
+        _, store = _store(endpoints, params["collection"], _embeddings(endpoints))
+        llm = OllamaLLM(
+            model=endpoints["model"],
+            base_url=endpoints["llm_url"],
+            temperature=params["temperature"],
+            num_predict=params["num_predict"],
+            seed=params["seed"],
+        )
+        qa = RetrievalQA.from_chain_type(
+            llm=llm,
+            chain_type="stuff",
+            retriever=store.as_retriever(search_kwargs={"k": params["k"]}),
+            return_source_documents=True,
+        )
+    for _ in range(params["warmup"]):
+        qa.invoke({"query": params["query"]})
+    rec.begin()
+    for _ in range(params["iterations"]):
+        with rec.op("qa") as op:
+            answer = qa.invoke({"query": params["query"]})
+            op.output.update(
+                text=answer["result"], documents=len(answer["source_documents"])
+            )
+    rec.end()

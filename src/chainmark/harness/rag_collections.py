@@ -1,0 +1,64 @@
+"""Chroma collections the harness has each contestant fill before retrieval scenarios.
+
+Each contestant fills its own collection with its own stack (stores differ in how they lay
+out metadata), once per run, outside any timed region; the harness deletes them at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from chainmark import scenarios as registry
+from chainmark.contract import Endpoints
+from chainmark.harness import expectations
+from chainmark.harness.execute import execute
+from chainmark.harness.plan import PlannedRun
+from chainmark.harness.records import ScenarioRecord
+from chainmark.harness.server_log import ServerLog
+
+PREPARE_SCENARIO = "rag.prepare"
+COLLECTIONS_PATH = "/api/v2/tenants/default_tenant/databases/default_database/collections"
+
+
+def collection_name(run_id: str, contestant: str, purpose: str) -> str:
+    # Chroma allows 3-63 characters of [a-zA-Z0-9._-], starting and ending alphanumeric.
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"cm-{run_id}-{contestant}-{purpose}")
+    return name[:63].rstrip("-._")
+
+
+def prepare(
+    run: PlannedRun,
+    endpoints: Endpoints,
+    profile: str,
+    work_dir: Path,
+    server_log: ServerLog,
+    facts: expectations.CorpusFacts,
+    collection: str,
+) -> ScenarioRecord:
+    params = {
+        **registry.PREPARE[profile],
+        "corpus": facts.params(),
+        "collection": collection,
+    }
+    prep_run = replace(run, params=params)
+    expect = expectations.for_scenario(PREPARE_SCENARIO, params, facts, lambda: 0)
+    return execute(prep_run, endpoints, profile, work_dir, server_log, expect,
+                   scenario_name=PREPARE_SCENARIO)
+
+
+def delete_collections(chroma_url: str, names: list[str]) -> list[str]:
+    """Best effort; returns the names that could not be deleted."""
+    left = []
+    for name in names:
+        try:
+            response = httpx.delete(f"{chroma_url.rstrip('/')}{COLLECTIONS_PATH}/{name}",
+                                    timeout=30)
+            if response.status_code not in (200, 204, 404):
+                left.append(name)
+        except httpx.HTTPError:
+            left.append(name)
+    return left

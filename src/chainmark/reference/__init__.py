@@ -1,0 +1,1 @@
+"""Independent re-implementations the harness verifies contestants against."""
