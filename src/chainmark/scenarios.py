@@ -51,6 +51,8 @@ class Scenario:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout_s: dict[str, float] = field(default_factory=lambda: {"quick": 300, "seed": 7200})
     published: tuple[Published, ...] = ()
+    # What a correct answer must show; the harness keeps it and never sends it to contestants.
+    expect: dict[str, Any] = field(default_factory=dict)
 
     def params_for(self, profile: str) -> dict[str, Any]:
         if profile not in PROFILES:
@@ -106,7 +108,77 @@ RAG_QUERY = "What is the main topic of these documents?"
 QA_QUERY = "Summarize the key themes from the documents in one paragraph."
 # How many chunks of the 50-document set each contestant stores for rag.retrieve / rag.e2e.
 # seed stores all of them (~850) as the article did; quick bounds the embedding work.
-PREPARE = {"seed": {**SPLIT, "max_chunks": None}, "quick": {**SPLIT, "max_chunks": 160}}
+# On 2 CPU cores smollm2:135m embeds a 1000-character chunk in about a second, so quick keeps
+# every embedding workload to a few dozen chunks.
+PREPARE = {"seed": {**SPLIT, "max_chunks": None}, "quick": {**SPLIT, "max_chunks": 24}}
+
+
+# The classic ReAct prompt (hwchase17/react), sent to every contestant so all show the model
+# the same words.
+REACT_PROMPT = """Answer the following questions as best you can. You have access to the \
+following tools:
+
+{tools}
+
+Use the following format:
+
+Question: the input question you must answer
+Thought: you should always think about what to do
+Action: the action to take, should be one of [{tool_names}]
+Action Input: the input to the action
+Observation: the result of the action
+... (this Thought/Action/Action Input/Observation can repeat N times)
+Thought: I now know the final answer
+Final Answer: the final answer to the original input question
+
+Begin!
+
+Question: {input}
+Thought:{agent_scratchpad}"""
+
+TOOLS = {
+    "word": {
+        "name": "WordLengthTool",
+        "description": "Calculates the character length of a single word. Input must be one "
+        "word.",
+    },
+    "calc": {
+        "name": "SimpleCalculator",
+        "description": "A simple calculator that can evaluate basic arithmetic expressions "
+        "like '1+2*3'.",
+    },
+    "counter": {
+        "name": "CounterTool",
+        "description": "Increments a global counter by one and returns the new value.",
+    },
+}
+
+
+def _agent(question: str, iterations: int) -> dict[str, Any]:
+    return {
+        "question": question,
+        "iterations": iterations,
+        "warmup": 1,
+        "react_prompt": REACT_PROMPT,
+        "tools": TOOLS,
+        "max_iterations": 10,
+        "temperature": 0.0,
+        "seed": 42,
+        # A ReAct step is a sentence or two; the bound keeps a rambling model from running on.
+        "num_predict": 256,
+    }
+
+
+ROUTER = {
+    "router_prompt": 'Given the user query, classify it as either "math" or "prose". '
+    "Respond with only one of these two words.\nQuery: {input}",
+    "math_prompt": "Evaluate this math expression: {input}",
+    "prose_prompt": "Write a creative piece based on this prompt: {input}",
+    "queries": ["What is 15 * 12?", "Write a haiku about a sunset."],
+    "temperature": 0.0,
+    "seed": 42,
+    "num_predict": 64,
+}
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -159,11 +231,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         primary_metric="docs_per_s",
         needs_corpus=True,
         params={
-            # seed: every chunk of the 10 MB document; quick: the first 192, in batches small
+            # seed: every chunk of the 10 MB document; quick: the first 24, in batches small
             # enough that all 8 workers still get work.
             "seed": {**SPLIT, "iterations": 1, "max_chunks": None, "batch_size": 100,
                      "workers": 8},
-            "quick": {**SPLIT, "iterations": 1, "max_chunks": 192, "batch_size": 24,
+            "quick": {**SPLIT, "iterations": 1, "max_chunks": 24, "batch_size": 3,
                       "workers": 8},
         },
         published=(
@@ -181,7 +253,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         needs_corpus=True,
         params={
             "seed": {**SPLIT, "iterations": 1, "max_chunks": None},
-            "quick": {**SPLIT, "iterations": 1, "max_chunks": 96},
+            "quick": {**SPLIT, "iterations": 1, "max_chunks": 16},
         },
         published=(
             Published("load_s", "s", 0.0178, 0.1105),
@@ -225,6 +297,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="ReAct agent, one tool call",
         summary="Character length of 'phenomenon' (10).",
         model_kind=ModelKind.SCRIPTED,
+        params={
+            "seed": _agent("What is the character length of the word 'phenomenon'?", 20),
+            "quick": _agent("What is the character length of the word 'phenomenon'?", 3),
+        },
+        expect={"answer_contains": ["10"], "tool_calls": {"WordLengthTool": 1}},
         published=(Published("latency_s", "s", 1.95, 3.05),),
     ),
     Scenario(
@@ -233,6 +310,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="ReAct agent, two tools",
         summary="25 x 4 and the length of 'knowledge' (100 and 9).",
         model_kind=ModelKind.SCRIPTED,
+        params={
+            profile: _agent("What is 25 multiplied by 4, and what is the character length of "
+                            "the word 'knowledge'?", n)
+            for profile, n in (("seed", 20), ("quick", 3))
+        },
+        expect={"answer_contains": ["100", "9"],
+                "tool_calls": {"SimpleCalculator": 1, "WordLengthTool": 1}},
         published=(Published("latency_s", "s", 3.98, 6.88),),
     ),
     Scenario(
@@ -241,6 +325,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="ReAct agent, five counter calls",
         summary="Count from 1 to 5 with CounterTool.",
         model_kind=ModelKind.SCRIPTED,
+        params={
+            profile: _agent("Using the CounterTool, count from 1 to 5 by calling the tool for "
+                            "each number.", n)
+            for profile, n in (("seed", 20), ("quick", 2))
+        },
+        expect={"answer_contains": ["5"], "tool_calls": {"CounterTool": 5}, "counter": 5},
         published=(Published("latency_s", "s", 9.12, 18.51),),
     ),
     Scenario(
@@ -249,6 +339,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="Router chain to a math or prose chain",
         summary="Two queries, route verified; LLM-only time and framework overhead.",
         model_kind=ModelKind.SCRIPTED,
+        params={
+            "seed": {**ROUTER, "iterations": 20, "warmup": 1},
+            "quick": {**ROUTER, "iterations": 3, "warmup": 1},
+        },
+        expect={"routes": {"What is 15 * 12?": "math", "Write a haiku about a sunset.": "prose"}},
         published=(Published("latency_s", "s", 1.402, 2.153, "Go overhead 2.0 ms"),),
     ),
     Scenario(

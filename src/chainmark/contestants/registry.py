@@ -9,11 +9,11 @@ from pathlib import Path
 
 from chainmark import scenarios
 
-
 # Untimed helpers a contestant provides for the harness, not benchmarks in their own right.
 INTERNAL_SCENARIOS = frozenset({"rag.prepare"})
 RAG = frozenset({"rag.split", "rag.embed", "rag.ingest", "rag.retrieve", "rag.e2e"})
 LLM = frozenset({"llm.latency", "llm.ttft"})
+AGENTS = frozenset({"agent.single", "agent.multi", "agent.high_freq", "workflow.router"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ BUILTIN: tuple[Contestant, ...] = (
         description="LangChain Python, classic APIs as the article used them (langchain-ollama,"
         " langchain-classic, langchain-chroma).",
         command=_python_module("chainmark.contestants.langchain_python"),
-        scenarios=LLM | RAG,
+        scenarios=LLM | RAG | AGENTS,
     ),
     Contestant(
         name="python-baseline",

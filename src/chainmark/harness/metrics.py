@@ -11,6 +11,7 @@ from typing import Any
 
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness.server_log import ServerRequest, within
+from chainmark.harness.verify import GENERATION_PATHS
 from chainmark.stats import Summary, summarize
 
 Derived = Callable[[list[Operation], dict[str, Any]], dict[str, list[float]]]
@@ -66,6 +67,17 @@ def compute(
         values["ttft_s"] = ttft
     if server is not None and len(names) <= 1:
         values.update(_overhead(ok_ops, server))
+        # LLM calls as the server counted them, not as the contestant claims.
+        if result.scenario.startswith(("agent.", "workflow.")):
+            values["llm_calls"] = [
+                float(sum(r.path in GENERATION_PATHS
+                          for r in within(server, op.start_ns, op.end_ns)))
+                for op in ok_ops
+            ]
+    tool_calls = [float(len(op.output["tool_calls"])) for op in ok_ops
+                  if isinstance(op.output.get("tool_calls"), list)]
+    if tool_calls:
+        values["tool_calls"] = tool_calls
     derive = DERIVED.get(result.scenario)
     if derive is not None and expect:
         values.update(derive(ok_ops, expect))

@@ -206,9 +206,12 @@ class _Runner:
                 return _blocked(run, self.profile, prepared)
             params["collection"] = prepared
         run = replace(run, params=params)
-        expect = expectations.for_scenario(
-            run.scenario.name, params, self.facts, lambda: self.embed_dim(run.model)
-        )
+        expect = {
+            **run.scenario.expect,
+            **expectations.for_scenario(
+                run.scenario.name, params, self.facts, lambda: self.embed_dim(run.model)
+            ),
+        }
         return execute(
             run, self.endpoints(run), self.profile,
             self.work_dir(run.scenario.name, run.contestant.name), self.server_log, expect,

@@ -8,10 +8,12 @@ what the server itself logged, so a contestant cannot claim work it did not do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chainmark.arith import CalculatorError, evaluate, format_number
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness.server_log import ServerRequest, within
 
@@ -165,7 +167,86 @@ def verify_rag_e2e(c: Check) -> None:
         _answer(c, i, op, "answer incomplete")
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _tool_observations(c: Check, i: int, calls: list[dict[str, Any]], tools: dict) -> None:
+    """Recomputes every tool observation: a tool that lies is caught here."""
+    names = {spec["name"]: kind for kind, spec in tools.items()}
+    count = 0
+    for call in calls:
+        kind = names.get(call.get("tool"))
+        observation = str(call.get("observation", "")).strip()
+        tool_input = str(call.get("input", ""))
+        if kind == "word":
+            truth = str(len(tool_input.strip().strip("'\"`")))
+        elif kind == "calc":
+            try:
+                truth = format_number(evaluate(tool_input.strip().strip("'\"`")))
+            except CalculatorError as exc:
+                truth = f"Error: {exc}"
+        elif kind == "counter":
+            count += 1
+            truth = str(count)
+        else:
+            continue
+        if observation != truth:
+            c.fail(f"operation {i}: {call.get('tool')}({tool_input!r}) returned "
+                   f"{observation!r}, expected {truth!r}")
+
+
+def _agent(c: Check) -> None:
+    _operations(c)
+    expect = c.expect
+    for i, op in c.ok_ops():
+        answer = str(op.output.get("text", ""))
+        numbers = set(_NUMBER.findall(answer))
+        missing = [n for n in expect.get("answer_contains", []) if n not in numbers]
+        if missing:
+            c.fail(f"operation {i}: the answer lacks {', '.join(missing)}: {answer[:200]!r}")
+        calls = op.output.get("tool_calls") or []
+        made: dict[str, int] = {}
+        for call in calls:
+            made[call.get("tool")] = made.get(call.get("tool"), 0) + 1
+        for tool, n in expect.get("tool_calls", {}).items():
+            exact = tool == "CounterTool"
+            if (made.get(tool, 0) != n) if exact else (made.get(tool, 0) < n):
+                c.fail(f"operation {i}: {tool} called {made.get(tool, 0)} times, expected "
+                       f"{'exactly' if exact else 'at least'} {n}")
+        if "counter" in expect and op.output.get("counter") != expect["counter"]:
+            c.fail(f"operation {i}: the counter reads {op.output.get('counter')}, expected "
+                   f"{expect['counter']}")
+        _tool_observations(c, i, calls, c.params["tools"])
+        llm_calls = c.served(op, GENERATION_PATHS)
+        if llm_calls is not None and len(llm_calls) < len(calls) + 1:
+            c.fail(f"operation {i}: {len(calls)} tool calls but only {len(llm_calls)} LLM "
+                   "calls reached the server")
+
+
+def verify_router(c: Check) -> None:
+    _operations(c, per_iteration=len(c.params["queries"]))
+    routes = c.expect["routes"]
+    for i, op in c.ok_ops():
+        query = op.output.get("query")
+        if query not in routes:
+            c.fail(f"operation {i}: unknown query {query!r}")
+            continue
+        if op.output.get("route") != routes[query]:
+            c.fail(f"operation {i}: {query!r} routed to {op.output.get('route')!r}, expected "
+                   f"{routes[query]!r}")
+        if not str(op.output.get("text", "")).strip():
+            c.fail(f"operation {i}: empty answer")
+        llm_calls = c.served(op, GENERATION_PATHS)
+        if llm_calls is not None and len(llm_calls) != 2:
+            c.fail(f"operation {i}: expected 2 LLM calls (router, chain), the server saw "
+                   f"{len(llm_calls)}")
+
+
 VERIFIERS: dict[str, Verifier] = {
+    "agent.single": _agent,
+    "agent.multi": _agent,
+    "agent.high_freq": _agent,
+    "workflow.router": verify_router,
     "llm.latency": verify_llm_latency,
     "llm.ttft": verify_llm_ttft,
     "rag.split": verify_rag_split,

@@ -68,8 +68,10 @@ class ModelRegistry:
     def __init__(self, profiles: Mapping[str, LatencyProfile], real: RealModel | None,
                  reply_fn: ReplyFn | None = None) -> None:
         self.profiles = dict(profiles)
+        # Ollama model names are case-insensitive; lookups lower-case the requested name.
         self.synthetic = {
-            f"{SYNTHETIC_PREFIX}:{name}": SyntheticModel(f"{SYNTHETIC_PREFIX}:{name}", p, reply_fn)
+            f"{SYNTHETIC_PREFIX}:{name}".lower(): SyntheticModel(f"{SYNTHETIC_PREFIX}:{name}", p,
+                                                                 reply_fn)
             for name, p in profiles.items()
         }
         self.real = real
@@ -154,11 +156,16 @@ def create_app(
     profiles_path: str | Path | None = None,
     reply_fn: ReplyFn | None = None,
     log_capacity: int = DEFAULT_CAPACITY,
+    prompt_cache: bool = True,
 ) -> Starlette:
     """The server app. With ``load_real`` the real model loads during startup (lifespan), so
-    the server answers nothing, /api/version included, until it is ready."""
+    the server answers nothing, /api/version included, until it is ready.
+
+    ``prompt_cache=False`` makes the real model evaluate every prompt from scratch: slower,
+    but its answers then never depend on which request came before.
+    """
     profile_map = dict(profiles) if profiles is not None else load_profiles(profiles_path)
-    real = RealModel(real_model_path) if load_real else None
+    real = RealModel(real_model_path, prompt_cache=prompt_cache) if load_real else None
     registry = ModelRegistry(profile_map, real, reply_fn)
     request_log = RequestLog(log_capacity)
 
@@ -188,25 +195,32 @@ def create_app(
             )
             return body
 
+        # aclosing: a model holds its slot until its generator ends, so end it as soon as
+        # the response does (client gone included), not whenever it is garbage-collected.
         if not stream:
-            parts = [text async for text in model.generate(prompt, options, stats)]
-            text = "".join(parts)
+            async with contextlib.aclosing(model.generate(prompt, options, stats)) as pieces:
+                text = "".join([text async for text in pieces])
             record.response_chars = len(text)
             return Response(dumps(final(text)), media_type=JSON)
 
         async def lines() -> AsyncIterator[bytes]:
             record.response_chars = 0
+            finished = False
             try:
-                async for text in model.generate(prompt, options, stats):
-                    record.response_chars += len(text)
-                    yield dumps(piece(text, False)) + b"\n"
+                async with contextlib.aclosing(model.generate(prompt, options, stats)) as pieces:
+                    async for text in pieces:
+                        record.response_chars += len(text)
+                        yield dumps(piece(text, False)) + b"\n"
+                finished = True
+                yield dumps(final("")) + b"\n"
             except Exception as exc:
                 # Headers are gone already: Ollama reports a mid-stream failure as a line.
                 log.exception("stream for %s failed", name)
                 record.error = f"{type(exc).__name__}: {exc}"
                 yield dumps({"error": str(exc) or type(exc).__name__}) + b"\n"
-                return
-            yield dumps(final("")) + b"\n"
+            finally:
+                if not finished and record.error is None:
+                    record.error = "stream abandoned: client disconnected"
 
         return StreamingResponse(lines(), media_type=NDJSON)
 

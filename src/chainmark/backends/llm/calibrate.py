@@ -11,6 +11,7 @@ counting them here would charge them twice.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -32,14 +33,19 @@ from chainmark.backends.llm.profiles import (
     write_profiles,
 )
 from chainmark.backends.llm.real import RealModel
+from chainmark.backends.llm.synthetic import count_tokens
 
 PROFILE_NAME = "smollm2-cpu"
 SHORT_PROMPT = "Hi"
 QUESTION = "Why is the sky blue?"
 # "Until the model stops", but bounded so a model that rambles cannot stall calibration.
 MAX_ANSWER_TOKENS = 512
-_WORDS = ("river stone light cloud paper garden window music number letter forest engine "
-          "market bridge winter summer doctor island planet rocket signal").split()
+# Greedy (what benchmarks use) plus two seeded samples at Ollama's default temperature, for a
+# typical answer length.
+ANSWER_RUNS = ((None, 0.0), (1, 0.8), (2, 0.8))
+_FILLER = ("river stone light cloud paper garden window music number letter forest engine "
+           "market bridge winter summer doctor island planet rocket signal")
+_WORDS = _FILLER.split()
 
 
 def cpu_model() -> str:
@@ -70,6 +76,22 @@ def _median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def fit_prompt_phase(points: Sequence[tuple[int, float]]) -> tuple[float, float]:
+    """(ttft_s, prompt_tokens_per_s) for time = ttft_s + tokens / rate.
+
+    The shortest prompt fixes the constant part (for the real model mostly its chat template);
+    the rate fits the longer prompts with least squares on relative error, since attention
+    makes the cost per token grow with length and no single line fits short and long prompts
+    alike: this keeps each within about the same percentage.
+    """
+    ordered = sorted(points)
+    (x0, y0), rest = ordered[0], ordered[1:]
+    num = sum((x - x0) * (y - y0) / y**2 for x, y in rest)
+    den = sum((x - x0) ** 2 / y**2 for x, y in rest)
+    seconds_per_token = max(num / den, 1e-12) if den > 0 else 1e-12
+    return max(y0 - x0 * seconds_per_token, 0.0), 1.0 / seconds_per_token
+
+
 def calibrate(model_path: str | Path | None = None, repeats: int = 3,
               progress: Callable[[str], None] = lambda s: None) -> tuple[LatencyProfile,
                                                                        dict[str, Any]]:
@@ -79,65 +101,82 @@ def calibrate(model_path: str | Path | None = None, repeats: int = 3,
     progress(f"loaded in {load_s:.2f} s ({model.info['extra_buffer_types_reason']})")
     one = GenerationOptions(num_predict=1, temperature=0.0)
 
-    def prompt_phase(text: str) -> tuple[int, float]:
+    # The profile drives the synthetic model, which counts a prompt in whitespace words of
+    # the request text (no template). So the prompt and embedding rates are fitted per such
+    # word: the real model's template and tokenizer then show up in the figures, and the
+    # synthetic model spends about what the real one spends on the same request.
+    def prompt_phase(text: str, times: int) -> dict[str, Any]:
         runs: list[RunStats] = []
-        for _ in range(repeats):
+        for _ in range(times):
             _, stats = model.generate_blocking(_chat(text), one, reuse_cache=False)
             runs.append(stats)
-        return runs[0].prompt_eval_count, _median([s.prompt_eval_s for s in runs])
+        return {"words": count_tokens(text), "llama_tokens": runs[0].prompt_eval_count,
+                "first_token_s": round(_median([s.prompt_eval_s for s in runs]), 5)}
 
     model.generate_blocking(_chat(SHORT_PROMPT), one)  # warm-up: first decode allocates
-    short_n, short_s = prompt_phase(SHORT_PROMPT)
-    progress(f"short prompt: {short_n} tokens, first token after {short_s * 1e3:.1f} ms")
-    long_n, long_s = prompt_phase(long_text(1100))
-    progress(f"long prompt: {long_n} tokens, first token after {long_s:.2f} s")
-    prompt_rate = (long_n - short_n) / max(long_s - short_s, 1e-9)
-    ttft_s = max(short_s - short_n / prompt_rate, 0.0)
+    load_before = os.getloadavg()
+    prompts = []
+    for text, times in ((SHORT_PROMPT, repeats + 2), (long_text(400), repeats),
+                        (long_text(1100), repeats)):
+        prompts.append(prompt_phase(text, times))
+        progress(f"prompt of {prompts[-1]['words']} words ({prompts[-1]['llama_tokens']} "
+                 f"tokens): first token after {prompts[-1]['first_token_s']:.3f} s")
+    ttft_s, prompt_rate = fit_prompt_phase([(p["words"], p["first_token_s"]) for p in prompts])
 
-    answers = []
-    for seed, temperature in ((None, 0.0), (1, 0.8), (2, 0.8)):
+    # The machine may be shared: a stall of a few seconds in one run must not become the
+    # profile. The median gap between streamed tokens ignores such stalls; the plain rates
+    # (tokens / time) are kept in the provenance for comparison.
+    answers: list[RunStats] = []
+    gaps: list[float] = []
+    for seed, temperature in ANSWER_RUNS:
         options = GenerationOptions(num_predict=MAX_ANSWER_TOKENS, temperature=temperature,
                                     seed=seed)
-        _, stats = model.generate_blocking(_chat(QUESTION), options)
+        stamps: list[float] = []
+        stats = RunStats()
+        model.run_generation(_chat(QUESTION), options, stats,
+                             lambda _text, seen=stamps: seen.append(perf_counter()))
+        gaps.extend(b - a for a, b in itertools.pairwise(stamps))
         answers.append(stats)
         progress(f"answer (temperature {temperature}, seed {seed}): {stats.eval_count} tokens, "
                  f"{stats.decode_steps / max(stats.eval_s, 1e-9):.1f} tokens/s, "
                  f"done_reason {stats.done_reason}")
-    tokens_per_s = _median([s.decode_steps / max(s.eval_s, 1e-9) for s in answers])
+    tokens_per_s = 1.0 / max(_median(gaps), 1e-9)
     output_tokens = round(_median([s.eval_count for s in answers]))
 
-    def embed_cost(text: str) -> tuple[int, float]:
+    def embed_cost(text: str) -> dict[str, Any]:
         runs = []
         for _ in range(repeats + 2):
             stats = RunStats()
             model.run_embed([text], True, stats)
             runs.append(stats)
-        return runs[0].prompt_eval_count, _median([s.prompt_eval_s for s in runs])
+        return {"words": count_tokens(text), "llama_tokens": runs[0].prompt_eval_count,
+                "s": round(_median([s.prompt_eval_s for s in runs]), 5)}
 
     embed_cost(QUESTION)  # warm-up
-    e_short_n, e_short_s = embed_cost(QUESTION)
-    e_long_n, e_long_s = embed_cost(long_text(380))
-    per_token = max((e_long_s - e_short_s) / max(e_long_n - e_short_n, 1), 0.0)
-    embed_base = max(e_short_s - e_short_n * per_token, 0.0)
-    progress(f"embedding: {e_short_n} tokens {e_short_s * 1e3:.1f} ms, "
-             f"{e_long_n} tokens {e_long_s * 1e3:.1f} ms")
+    embeds = [embed_cost(QUESTION), embed_cost(long_text(380))]
+    per_word = max((embeds[1]["s"] - embeds[0]["s"]) / max(embeds[1]["words"]
+                                                           - embeds[0]["words"], 1), 0.0)
+    embed_base = max(embeds[0]["s"] - embeds[0]["words"] * per_word, 0.0)
+    progress(f"embedding: {embeds[0]} / {embeds[1]}")
 
     import llama_cpp
 
     measurements = {
-        "short_prompt_tokens": short_n, "short_prompt_first_token_s": round(short_s, 5),
-        "long_prompt_tokens": long_n, "long_prompt_first_token_s": round(long_s, 4),
+        "prompts": prompts,
         "answers": [{"temperature": t, "seed": s, "tokens": a.eval_count,
                      "tokens_per_s": round(a.decode_steps / max(a.eval_s, 1e-9), 2),
                      "done_reason": a.done_reason}
-                    for (s, t), a in zip(((None, 0.0), (1, 0.8), (2, 0.8)), answers,
-                                         strict=True)],
-        "embed_short": {"tokens": e_short_n, "s": round(e_short_s, 5)},
-        "embed_long": {"tokens": e_long_n, "s": round(e_long_s, 5)},
+                    for (s, t), a in zip(ANSWER_RUNS, answers, strict=True)],
+        "median_token_gap_s": round(_median(gaps), 6),
+        "embeddings": embeds,
     }
     provenance = {
         "method": "chainmark.backends.llm.calibrate: SmolLM2-135M-Instruct Q4_1 through the "
-                  "server's own generation code, no HTTP; medians of repeated runs",
+                  "server's own generation code, no HTTP; medians of repeated runs. Prompt and "
+                  "embedding costs are per whitespace word of the request text (the synthetic "
+                  "model's token), fitted over the prompts below; generation is per streamed "
+                  "llama token (median gap between tokens), output_tokens the median answer "
+                  "length in llama tokens",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
@@ -146,6 +185,9 @@ def calibrate(model_path: str | Path | None = None, repeats: int = 3,
         "python": platform.python_version(),
         "llama_cpp_python": llama_cpp.__version__,
         "extra_buffer_types": model.info["extra_buffer_types_reason"],
+        # A busy (shared) machine makes every figure slower; this says how busy it was.
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "question": QUESTION,
         "measurements": measurements,
     }
@@ -157,7 +199,7 @@ def calibrate(model_path: str | Path | None = None, repeats: int = 3,
         tokens_per_s=round(tokens_per_s, 1),
         output_tokens=output_tokens,
         embed_base_s=round(embed_base, 5),
-        embed_s_per_token=round(per_token, 7),
+        embed_s_per_token=round(per_word, 7),
         embed_dim=int(model.info["embedding_dim"]),
         parallel=1,
         description="SmolLM2-135M-Instruct Q4_1 on CPU as measured on the machine below: "

@@ -153,7 +153,8 @@ class EmbedIn(_ModelRequest):
     dimensions: int | None = None
 
     def texts(self) -> list[str]:
-        if self.input is None:
+        # Ollama drops a lone empty string (an empty list comes back), not list items.
+        if not self.input:
             return []
         return [self.input] if isinstance(self.input, str) else list(self.input)
 

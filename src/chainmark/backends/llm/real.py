@@ -13,8 +13,6 @@ import contextlib
 import hashlib
 import importlib.util
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +22,7 @@ from time import perf_counter
 from typing import Any
 
 from chainmark.backends.llm.base import (
+    ApiError,
     GenerationOptions,
     ModelCard,
     Prompt,
@@ -79,36 +78,21 @@ def _cpu_flags() -> set[str]:
     return set()
 
 
-_PROBE = """
-import sys
-from llama_cpp import Llama
-llm = Llama(model_path=sys.argv[1], n_ctx=64, n_threads=1, verbose=False)
-llm.eval(llm.tokenize(b"probe", add_bos=False))
-"""
+def extra_buffers_usable() -> tuple[bool, str]:
+    """Whether to let llama.cpp use its extra CPU buffer types (AMX, weight repacking).
 
-
-def extra_buffers_usable(model_path: Path) -> tuple[bool, str]:
-    """Whether llama.cpp's extra CPU buffer types (AMX, weight repacking) work here.
-
-    A CPU may advertise AMX while the VM around it has not enabled the AMX register state:
-    llama.cpp then dies with a general-protection fault on its first matrix multiply. The only
-    safe test is to try, in a throwaway process. Without AMX flags there is nothing to test.
+    This project's VMs advertise AMX, but a native llama.cpp build that uses it dies with a
+    general-protection fault at its first AMX matrix multiply (``ldtilecfg``): the VM does not
+    enable the tile state. The Makefile builds without AMX; this guard keeps a native build
+    alive too. For this model (Q4_1) the extra buffer types hold nothing else, so turning them
+    off costs nothing. ``CHAINMARK_LLAMA_EXTRA_BUFTS=0/1`` overrides.
     """
     forced = os.environ.get("CHAINMARK_LLAMA_EXTRA_BUFTS")
     if forced in ("0", "1"):
         return forced == "1", f"forced by CHAINMARK_LLAMA_EXTRA_BUFTS={forced}"
-    if not any(f.startswith("amx") for f in _cpu_flags()):
-        return True, "no AMX flags: default buffers"
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(model_path)],
-            capture_output=True, timeout=120, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return False, "AMX probe timed out: extra buffer types disabled"
-    if result.returncode == 0:
-        return True, "AMX probe passed: default buffers"
-    return False, f"AMX probe failed (exit {result.returncode}): extra buffer types disabled"
+    if any(f.startswith("amx") for f in _cpu_flags()):
+        return False, "CPU advertises AMX: llama.cpp extra buffer types off"
+    return True, "no AMX: llama.cpp default buffer types"
 
 
 @contextlib.contextmanager
@@ -165,13 +149,14 @@ class RealModel:
     """SmolLM2 through llama-cpp-python; ``load()`` once, then serve."""
 
     def __init__(self, model_path: str | Path | None = None, n_threads: int | None = None,
-                 max_ctx: int = MAX_CTX) -> None:
+                 max_ctx: int = MAX_CTX, prompt_cache: bool = True) -> None:
         self.name = REAL_MODEL_NAME
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not self.model_path.is_file():
             raise RealModelError(f"model file {self.model_path} not found")
         self.n_threads = n_threads or cpu_threads()
         self.max_ctx = max_ctx
+        self.prompt_cache = prompt_cache
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self._load_lock = threading.Lock()
         self._llm: Any = None
@@ -197,7 +182,7 @@ class RealModel:
             import llama_cpp
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-            usable, why = extra_buffers_usable(self.model_path)
+            usable, why = extra_buffers_usable()
             with _model_params(usable):
                 llm = llama_cpp.Llama(
                     model_path=str(self.model_path), n_ctx=self.max_ctx,
@@ -247,6 +232,7 @@ class RealModel:
                 "extra_buffer_types": usable,
                 "extra_buffer_types_reason": why,
                 "llama_cpp_python": llama_cpp.__version__,
+                "prompt_cache": self.prompt_cache,
             }
             return self.load_s
 
@@ -306,10 +292,17 @@ class RealModel:
         llm = self._llm
         n_ctx = max(8, min(options.num_ctx, llm.n_ctx()))
         tokens = self.prompt_tokens(prompt)
+        if not tokens:  # llama.cpp cannot start from nothing
+            raise ApiError(400, "prompt is empty")
         limit = n_ctx - generation_reserve(n_ctx, options.num_predict)
         tokens = truncate_prompt(tokens, limit, options.num_keep)
         stats.prompt_eval_count = len(tokens)
-        if reuse_cache:
+        # Like Ollama, reuse the KV cache for a prompt prefix seen last time. But the reused
+        # part was computed in a different batch, which moves the logits in the last digits:
+        # enough to change what a seeded sampler draws. A seeded sampling request therefore
+        # starts from scratch, so the same seed gives the same text whatever came before.
+        seeded = options.seed is not None and options.temperature > 0
+        if reuse_cache and self.prompt_cache and not seeded:
             stats.prompt_cached_count = self._cached_prefix(tokens)
         else:
             llm.reset()
@@ -359,8 +352,9 @@ class RealModel:
                 break
         end = perf_counter()
         if not scanner.stopped:
-            tail = scanner.feed(decoder.decode(b"", final=True))
-            tail += scanner.flush()
+            # Bytes still pending here are half a character cut off by the token limit: drop
+            # them rather than send U+FFFD.
+            tail = scanner.flush()
             if tail:
                 emit(tail)
         if first_at is None:
@@ -384,10 +378,14 @@ class RealModel:
         start = perf_counter()
         stats.queue_s = start - submitted if submitted is not None else 0.0
         stats.load_s = self.load()
+        # llama.cpp cannot decode a sequence of zero tokens (llama-cpp-python's batch is
+        # corrupted by the attempt and the process dies later), so an empty text is embedded
+        # as a single space.
+        embedder = self._embedder
+        safe = [t if embedder.tokenize(t.encode("utf-8")) else " " for t in texts]
         begin = perf_counter()
-        vectors, count = self._embedder.embed(
-            list(texts), normalize=normalize, truncate=True, return_count=True
-        )
+        vectors, count = embedder.embed(safe, normalize=normalize, truncate=True,
+                                        return_count=True)
         stats.prompt_eval_s = perf_counter() - begin
         stats.prompt_eval_count = count
         stats.inputs = len(texts)

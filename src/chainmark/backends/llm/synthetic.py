@@ -4,7 +4,9 @@ Text and vectors depend only on the request, so every framework gets the same an
 spent only as the latency profile says, with ``asyncio.sleep`` so the event loop keeps serving.
 
 Tokens here are whitespace-separated words: a prompt's token count is its word count (no
-template), and each streamed chunk is one word with its leading space (``" word"``).
+template; capped at num_ctx, nothing is cut), and each streamed chunk is one word with its
+leading space (``" word"``). Temperature and the other sampling options change nothing; the
+seed (0 when unset) does.
 """
 
 from __future__ import annotations
@@ -34,9 +36,16 @@ from chainmark.backends.llm.profiles import LatencyProfile
 SYNTHETIC_PREFIX = "synthetic"
 
 # Plain, short English words so the answers look like text to splitters and parsers.
-_VOCABULARY = tuple(
-    ["the", "a", "an", "of", "to", "in", "on", "for", "with", "by", "from", "at", "as", "is", "are", "was", "be", "been", "it", "this", "that", "these", "those", "and", "or", "but", "so", "because", "while", "when", "where", "which", "who", "what", "how", "why", "light", "sky", "blue", "air", "water", "small", "large", "model", "answer", "question", "data", "system", "time", "result", "process", "energy", "color", "wave", "long", "short", "scatter", "sun", "red", "green", "value", "number", "text", "word", "sentence", "reason", "first", "next", "then", "also", "more", "less", "most", "many", "some", "each", "other", "same", "different", "simple", "clear", "good", "new", "old", "high", "low", "often", "usually", "always", "never", "can", "may", "will", "would", "should", "could", "make", "take", "give", "find", "use", "show", "help", "work", "call", "return", "store", "search", "read", "write", "point", "part", "place", "way", "case", "fact", "idea", "example"]
-)
+_VOCABULARY_TEXT = """
+the a an of to in on for with by from at as is are was be been it this that these those
+and or but so because while when where which who what how why light sky blue air water
+small large model answer question data system time result process energy color wave long
+short scatter sun red green value number text word sentence reason first next then also
+more less most many some each other same different simple clear good new old high low
+often usually always never can may will would should could make take give find use show
+help work call return store search read write point part place way case fact idea example
+"""
+_VOCABULARY = tuple(_VOCABULARY_TEXT.split())
 
 _PROMPT_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,}")
 _EMBED_WORD = re.compile(r"\w+")

@@ -53,6 +53,7 @@ def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -
 
 
 _RAG = "chainmark.contestants.langchain_python.rag"
+_AGENTS = "chainmark.contestants.langchain_python.agents"
 
 SCENARIOS: dict[str, ScenarioRef] = {
     "llm.latency": llm_latency,
@@ -62,6 +63,10 @@ SCENARIOS: dict[str, ScenarioRef] = {
     "rag.ingest": f"{_RAG}:rag_ingest",
     "rag.retrieve": f"{_RAG}:rag_retrieve",
     "rag.e2e": f"{_RAG}:rag_e2e",
+    "agent.single": f"{_AGENTS}:run_agent",
+    "agent.multi": f"{_AGENTS}:run_agent",
+    "agent.high_freq": f"{_AGENTS}:run_agent",
+    "workflow.router": f"{_AGENTS}:workflow_router",
     # Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
     "rag.prepare": f"{_RAG}:rag_prepare",
 }

@@ -1,0 +1,129 @@
+"""The scripted synthetic model drives a real LangChain ReAct agent; verification catches lies.
+
+Everything here is real: the embedded server (synthetic models), langchain-classic's
+`create_react_agent` + `AgentExecutor`, and the harness's verifier.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chainmark import scenarios
+from chainmark.backends.llm.scripted import plan, react_reply, router_reply
+from chainmark.contestants import tools
+from chainmark.contestants.langchain_python import agents
+from chainmark.contract import ContestantResult, Operation
+from chainmark.harness import verify
+
+
+def test_plans_follow_the_question_shape():
+    assert [(s.tool_kind, s.tool_input) for s in plan(
+        "What is 25 multiplied by 4, and what is the character length of the word 'knowledge'?"
+    )] == [("calc", "25*4"), ("word", "knowledge")]
+    assert [s.tool_kind for s in plan("Count from 3 to 9 with the counter.")] == ["counter"] * 7
+    assert [s.tool_input for s in plan("How long is the length of the word \"zebra\"?")] == [
+        "zebra"]
+    assert plan("Tell me a joke.") == []
+
+
+def test_router_reads_the_query():
+    prompt = scenarios.ROUTER["router_prompt"]
+    assert router_reply(prompt.format(input="What is 15 * 12?")) == "math"
+    assert router_reply(prompt.format(input="Write a haiku about a sunset.")) == "prose"
+    assert router_reply("Hello there") is None
+
+
+def test_non_react_prompts_are_left_to_the_default_generator():
+    assert react_reply("Why is the sky blue?", "synthetic") is None
+
+
+def _params(question: str) -> dict:
+    return {**scenarios._agent(question, 1), "num_predict": 256}
+
+
+def _endpoints(url: str, model: str = "synthetic") -> dict:
+    return {"llm_url": url, "model": model}
+
+
+def _result(scenario: str, outputs: dict, start: int, end: int) -> ContestantResult:
+    return ContestantResult(
+        contract=1, contestant="test", scenario=scenario, language="python", runtime="test",
+        operations=[Operation(name="agent", start_ns=start, end_ns=end,
+                              elapsed_ns=end - start, output=outputs)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "numbers", "tool_counts"),
+    [
+        ("What is the character length of the word 'phenomenon'?", {"10"},
+         {"WordLengthTool": 1}),
+        ("What is 25 multiplied by 4, and what is the character length of the word "
+         "'knowledge'?", {"100", "9"}, {"SimpleCalculator": 1, "WordLengthTool": 1}),
+        ("Using the CounterTool, count from 1 to 5 by calling the tool for each number.",
+         {"5"}, {"CounterTool": 5}),
+        # Variants of the same shapes: other words, other numbers, other counts.
+        ("What is the character length of the word 'antidisestablishment'?", {"20"},
+         {"WordLengthTool": 1}),
+        ("What is 17 plus 26, and what is the character length of the word 'cat'?",
+         {"43", "3"}, {"SimpleCalculator": 1, "WordLengthTool": 1}),
+        ("Using the CounterTool, count from 1 to 8 by calling the tool for each number.",
+         {"8"}, {"CounterTool": 8}),
+    ],
+)
+def test_scripted_model_drives_a_real_langchain_agent(llm_server, question, numbers,
+                                                      tool_counts):
+    runner = agents.AgentRunner(_params(question), _endpoints(llm_server))
+    out = runner.run(question)
+    made: dict[str, int] = {}
+    for call in out["tool_calls"]:
+        made[call["tool"]] = made.get(call["tool"], 0) + 1
+    assert made == tool_counts, out
+    assert numbers <= set(verify._NUMBER.findall(out["text"])), out["text"]
+
+
+def _verify_agent(llm_server, scenario_name: str, model: str, monkeypatch=None) -> list[str]:
+    scenario = scenarios.get(scenario_name)
+    params = scenario.params_for("quick")
+    runner = agents.AgentRunner(params, _endpoints(llm_server, model))
+    start = time.time_ns()
+    out = runner.run(params["question"])
+    end = time.time_ns()
+    result = _result(scenario_name, out, start, end)
+    return verify.verify(result, {**params, "iterations": 1}, None, scenario.expect)
+
+
+def test_correct_run_passes_verification(llm_server):
+    assert _verify_agent(llm_server, "agent.multi", "synthetic") == []
+
+
+def test_a_model_that_answers_wrongly_fails_verification(llm_server):
+    problems = _verify_agent(llm_server, "agent.multi", "synthetic-liar")
+    assert any("the answer lacks" in p for p in problems), problems
+
+
+def test_a_tool_that_lies_fails_verification(llm_server, monkeypatch):
+    monkeypatch.setattr(agents, "word_length", lambda text: str(len(text) + 1))
+    problems = _verify_agent(llm_server, "agent.single", "synthetic")
+    assert any("WordLengthTool('phenomenon') returned '11', expected '10'" in p
+               for p in problems), problems
+
+
+def test_counter_must_be_called_exactly_five_times(llm_server):
+    scenario = scenarios.get("agent.high_freq")
+    params = scenario.params_for("quick")
+    runner = agents.AgentRunner(params, _endpoints(llm_server))
+    out = runner.run(params["question"])
+    assert out["counter"] == 5
+    out["tool_calls"] = out["tool_calls"][:4]
+    out["counter"] = 4
+    problems = verify.verify(_result("agent.high_freq", out, 0, 1),
+                             {**params, "iterations": 1}, None, scenario.expect)
+    assert any("CounterTool called 4 times, expected exactly 5" in p for p in problems)
+    assert any("the counter reads 4" in p for p in problems)
+
+
+def test_calculator_tool_is_the_parser_not_eval():
+    assert tools.calculate("__import__('os').system('true')").startswith("Error")
