@@ -296,8 +296,11 @@ def test_pacing_follows_tokens_per_s(llm_server_factory: Callable[..., str],
     # Loose bounds only: the machine is shared and noisy.
     assert stamps[0] - start >= 0.8 * 0.2
     assert stamps[-1] - stamps[0] >= 0.8 * 20 / 40.0
-    assert {m.model for m in ollama.Client(host=url).list().models} == {"synthetic:zero",
-                                                                       "synthetic:slow"}
+    assert {m.model for m in ollama.Client(host=url).list().models} == {
+        f"{behaviour}:{profile}"
+        for behaviour in ("synthetic", "synthetic-liar", "synthetic-malformed")
+        for profile in ("zero", "slow")
+    }
 
 
 # -- errors --------------------------------------------------------------------------------------

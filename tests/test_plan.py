@@ -31,7 +31,6 @@ def test_models_default_to_real_where_it_can_do_the_work():
         (Selection(contestants=["nobody"]), "unknown contestant 'nobody'"),
         (Selection(profile="huge"), "unknown profile 'huge'"),
         (Selection(iterations=0), "at least 1"),
-        (Selection(scenarios=["agent.single"]), "nothing to run"),
         (Selection(scenarios=["rag.split"], contestants=["python-baseline"]), "nothing to run"),
         (Selection(overrides={"nonsense": 1}), "no selected scenario has parameter"),
     ],

@@ -46,22 +46,31 @@ def _is_real(model: str) -> bool:
 
 
 def check_models(llm_url: str, models: set[str]) -> None:
-    """Fails before any contestant starts if the LLM server lacks a model the plan needs."""
-    try:
-        response = httpx.get(llm_url.rstrip("/") + "/api/tags", timeout=10)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise BackendError(f"cannot reach the LLM server at {llm_url}: {exc}") from exc
-    served = set()
-    for entry in response.json().get("models", []):
-        served.update({entry.get("name"), entry.get("model")})
-    # Ollama treats `name` and `name:latest` as one model.
-    served |= {n.removesuffix(":latest") for n in served if n}
-    missing = sorted(m for m in models if m not in served)
+    """Fails before any contestant starts if the LLM server lacks a model the plan needs.
+
+    Asks ``/api/show`` per model, as Ollama clients do, so the server's own aliases count.
+    """
+    base = llm_url.rstrip("/")
+    missing = []
+    for model in sorted(models):
+        try:
+            response = httpx.post(f"{base}/api/show", json={"model": model}, timeout=30)
+        except httpx.HTTPError as exc:
+            raise BackendError(f"cannot reach the LLM server at {llm_url}: {exc}") from exc
+        if response.status_code == 404:
+            missing.append(model)
+        elif not response.is_success:
+            raise BackendError(f"{llm_url}/api/show answered {response.status_code} for "
+                               f"{model}: {response.text[:200]}")
     if missing:
+        try:
+            served = [m.get("name", "?") for m in
+                      httpx.get(f"{base}/api/tags", timeout=10).json().get("models", [])]
+        except (httpx.HTTPError, ValueError):
+            served = []
         raise BackendError(
             f"the LLM server at {llm_url} does not serve {', '.join(missing)}; "
-            f"it serves: {', '.join(sorted(n for n in served if n))}"
+            f"it serves: {', '.join(served) or 'nothing it would list'}"
         )
 
 

@@ -40,7 +40,8 @@ from chainmark.backends.llm.protocol import (
     parse_body,
 )
 from chainmark.backends.llm.real import REAL_MODEL_ALIASES, RealModel
-from chainmark.backends.llm.synthetic import SYNTHETIC_PREFIX, ReplyFn, SyntheticModel
+from chainmark.backends.llm.scripted import BEHAVIOURS, scripted_reply_fn
+from chainmark.backends.llm.synthetic import ReplyFn, SyntheticModel
 from chainmark.backends.llm.timings import (
     DEFAULT_CAPACITY,
     STATE_KEY,
@@ -68,18 +69,22 @@ class ModelRegistry:
     def __init__(self, profiles: Mapping[str, LatencyProfile], real: RealModel | None,
                  reply_fn: ReplyFn | None = None) -> None:
         self.profiles = dict(profiles)
+        # Every behaviour (synthetic, synthetic-liar, synthetic-malformed) at every profile.
         # Ollama model names are case-insensitive; lookups lower-case the requested name.
         self.synthetic = {
-            f"{SYNTHETIC_PREFIX}:{name}".lower(): SyntheticModel(f"{SYNTHETIC_PREFIX}:{name}", p,
-                                                                 reply_fn)
+            f"{behaviour}:{name}".lower(): SyntheticModel(
+                f"{behaviour}:{name}", p, reply_fn or scripted_reply_fn(behaviour)
+            )
+            for behaviour in BEHAVIOURS
             for name, p in profiles.items()
         }
         self.real = real
 
     def resolve(self, name: str) -> TextModel:
         key = name.strip().lower()
-        if key in (SYNTHETIC_PREFIX, f"{SYNTHETIC_PREFIX}:latest"):
-            key = f"{SYNTHETIC_PREFIX}:zero"
+        family, _, tag = key.partition(":")
+        if family in BEHAVIOURS and tag in ("", "latest"):
+            key = f"{family}:zero"
         model = self.synthetic.get(key)
         if model is not None:
             return model
@@ -369,7 +374,7 @@ def create_app(
         return Response(dumps({
             "status": "ok",
             "models": [m.name for m in registry.models()],
-            "aliases": {SYNTHETIC_PREFIX: f"{SYNTHETIC_PREFIX}:zero",
+            "aliases": {**{b: f"{b}:zero" for b in BEHAVIOURS},
                         **({a: registry.real.name for a in REAL_MODEL_ALIASES} if real else {})},
             "profiles": {name: asdict(p) for name, p in registry.profiles.items()},
             "real_model": real.info if real is not None else None,

@@ -17,10 +17,10 @@ Behaviours a benchmark needs to test the harness itself, chosen by the model's f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from chainmark.arith import CalculatorError, evaluate, format_number
+from chainmark.backends.llm.synthetic import ReplyFn, ReplyRequest, deterministic_reply
 
 BEHAVIOURS = ("synthetic", "synthetic-liar", "synthetic-malformed")
 
@@ -179,4 +179,11 @@ def scripted(prompt: str, behaviour: str) -> str | None:
     return None
 
 
-ScriptFn = Callable[[str, str], str | None]
+def scripted_reply_fn(behaviour: str) -> ReplyFn:
+    """A synthetic model's reply function: the script where it applies, else plain text."""
+
+    def reply(request: ReplyRequest) -> str:
+        text = scripted(request.prompt.text(), behaviour)
+        return text if text is not None else deterministic_reply(request)
+
+    return reply
