@@ -44,6 +44,18 @@ def _split(value: str | None) -> list[str] | None:
     return names or None
 
 
+def _levels(value: str | None) -> list[int] | None:
+    names = _split(value)
+    if names is None:
+        return None
+    try:
+        return [int(n) for n in names]
+    except ValueError:
+        raise PlanError(
+            f"--concurrency expects whole numbers like 1,2,4,8, got {value!r}"
+        ) from None
+
+
 class ProgressReporter:
     """Prints each result as it lands, with a bar over the whole plan."""
 
@@ -117,10 +129,16 @@ def run(
     contestants_file: Annotated[
         Path | None, typer.Option(help="JSON file with extra contestants (see CONTRACT.md).")
     ] = None,
+    concurrency: Annotated[
+        str | None,
+        typer.Option(help="Concurrency sweep, e.g. 1,2,4,8: each stress scenario runs once per "
+                     "level."),
+    ] = None,
 ) -> None:
     """Run scenarios through contestants; print the table and write results.json."""
     try:
         overrides = dict(parse_override(s) for s in set_ or [])
+        levels = _levels(concurrency)
         plan = build(
             Selection(
                 scenarios=_split(scenario),
@@ -131,6 +149,7 @@ def run(
                 overrides=overrides,
                 timeout_s=timeout,
                 contestants_file=contestants_file,
+                concurrency=levels,
             )
         )
     except PlanError as exc:

@@ -48,7 +48,9 @@ def unit_of(metric: str) -> str:
     """`*_per_s` metrics are rates (docs_per_s → docs/s); other `*_s` are durations."""
     head, sep, _ = metric.partition("_per_s")
     if sep:
-        return RATE_UNITS.get(head, "/s")
+        return RATE_UNITS.get(head.rsplit("_", 1)[-1], "/s")
+    if metric.endswith("_pct"):
+        return "%"
     return "s" if metric.endswith("_s") else ""
 
 
@@ -72,8 +74,8 @@ def table(results: RunResults) -> Table:
     for col, justify in (
         ("scenario", "left"), ("contestant", "left"), ("model", "left"), ("status", "left"),
         ("metric", "left"), ("n", "right"), ("mean", "right"), ("95% CI", "right"),
-        ("p50", "right"), ("p99", "right"), ("std", "right"), ("overhead", "right"),
-        ("peak RSS", "right"), ("CPU", "right"),
+        ("p99", "right"), ("overhead", "right"), ("peak RSS", "right"), ("CPU", "right"),
+        ("notes", "left"),
     ):
         wrap = col not in ("95% CI", "scenario", "model", "contestant", "metric")
         t.add_column(col, justify=justify, no_wrap=not wrap)  # type: ignore[arg-type]
@@ -89,15 +91,36 @@ def table(results: RunResults) -> Table:
             metric,
             str(s.count) if s else "-",
             fmt_value(s.mean, unit) if s else "-",
-            f"{fmt_value(s.ci95_low, unit)} – {fmt_value(s.ci95_high, unit)}" if s else "-",
-            fmt_value(s.p50, unit) if s else "-",
-            fmt_value(s.p99, unit) if s else "-",
-            fmt_value(s.std, unit) if s else "-",
+            _ci(s, unit),
+            fmt_value(s.p99, unit) if s and s.count > 1 else "-",
             fmt_value(overhead.mean) if overhead else "-",
             fmt_bytes(r.resources.peak_rss_bytes) if r.resources else "-",
             f"{r.resources.cpu_s:.2f} s" if r.resources else "-",
+            notes(r),
         )
     return t
+
+
+def _ci(s: Summary | None, unit: str) -> str:
+    # A single value (a run's throughput) has no interval; showing one would invent it.
+    if s is None or s.count < 2:
+        return "-"
+    return f"{fmt_value(s.ci95_low, unit)} – {fmt_value(s.ci95_high, unit)}"
+
+
+def notes(r: ScenarioRecord) -> str:
+    """What a reader must know to read the figure: failures, level, a saturated server."""
+    parts = []
+    if "concurrency" in r.params:
+        parts.append(f"c={r.params['concurrency']}")
+    failed = r.counts.get("failed", 0)
+    if failed:
+        kinds = ", ".join(f"{k.split(':', 1)[1]} {v}" for k, v in r.counts.items()
+                          if k.startswith("failed:"))
+        parts.append(f"{failed} failed ({kinds})")
+    if r.server is not None and r.server.saturated:
+        parts.append(f"server-bound ({r.server.cpu_utilisation:.0%} of a core)")
+    return "; ".join(parts)
 
 
 def print_results(results: RunResults, console: Console) -> None:
@@ -126,6 +149,45 @@ def _published(record: ScenarioRecord, metric: str) -> str:
             value = getattr(p, side)
             return fmt_value(value, "s" if p.unit == "s" else p.unit)
     return "-"
+
+
+def _sweep(results: RunResults) -> list[str]:
+    swept = [r for r in _ran(results) if "concurrency" in r.params and r.metrics]
+    if not swept:
+        return []
+    lines = ["", "## Concurrency", "",
+             "| scenario | contestant | model | concurrency | ops/s | p50 | p99 | failed | "
+             "server CPU |", "|---|---|---|--:|--:|--:|--:|--:|--:|"]
+    for r in sorted(swept, key=lambda r: (r.scenario, r.contestant, r.params["concurrency"])):
+        rate = r.metrics.get("ops_per_s")
+        latency = next((r.metrics[k] for k in ("latency_s", "bare_s") if k in r.metrics), None)
+        server = r.server.cpu_utilisation if r.server else None
+        lines.append("| " + " | ".join([
+            r.scenario, r.contestant, f"`{r.model}`", str(r.params["concurrency"]),
+            fmt_value(rate.mean, "ops/s") if rate else "-",
+            fmt_value(latency.p50) if latency else "-", fmt_value(latency.p99) if latency else "-",
+            str(r.counts.get("failed", 0)), f"{server:.0%}" if server is not None else "-",
+        ]) + " |")
+    return lines
+
+
+def _checkpoints(results: RunResults) -> list[str]:
+    lines: list[str] = []
+    for r in _ran(results):
+        rows = r.series.get("checkpoints")
+        if not rows:
+            continue
+        lines += ["", f"## {r.scenario} checkpoints — {r.contestant} on `{r.model}`", "",
+                  "| turn | latency | prompt tokens | history chars | RSS | tracemalloc "
+                  "current | tracemalloc peak |", "|--:|--:|--:|--:|--:|--:|--:|"]
+        for row in rows:
+            lines.append("| " + " | ".join([
+                str(row["turn"]), fmt_value(row["latency_s"]), str(row["prompt_tokens"] or "-"),
+                str(row["history_chars"] or "-"), fmt_bytes(row["rss_bytes"]),
+                fmt_bytes(row["tracemalloc_current_bytes"]),
+                fmt_bytes(row["tracemalloc_peak_bytes"]),
+            ]) + " |")
+    return lines
 
 
 def _details(results: RunResults) -> list[str]:
@@ -178,8 +240,8 @@ def markdown(results: RunResults) -> str:
         "hardware): a claim to compare against, not a measurement of this run.",
         "",
         "| scenario | contestant | model | status | metric | n | mean | 95% CI | p50 | p99 | "
-        "std | overhead | peak RSS | CPU | published |",
-        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "std | overhead | peak RSS | CPU | published | notes |",
+        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for r in _ran(results):
         metric, s = primary(r)
@@ -189,7 +251,7 @@ def markdown(results: RunResults) -> str:
             r.scenario, r.contestant, f"`{r.model}`", r.status.value, metric,
             str(s.count) if s else "-",
             fmt_value(s.mean, unit) if s else "-",
-            f"{fmt_value(s.ci95_low, unit)} – {fmt_value(s.ci95_high, unit)}" if s else "-",
+            _ci(s, unit),
             fmt_value(s.p50, unit) if s else "-",
             fmt_value(s.p99, unit) if s else "-",
             fmt_value(s.std, unit) if s else "-",
@@ -197,6 +259,7 @@ def markdown(results: RunResults) -> str:
             fmt_bytes(r.resources.peak_rss_bytes) if r.resources else "-",
             f"{r.resources.cpu_s:.2f} s" if r.resources else "-",
             _published(r, metric),
+            notes(r),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     if h.corpus:
@@ -204,6 +267,8 @@ def markdown(results: RunResults) -> str:
         lines += ["", f"Corpus: {c['source']}; large document {c['large_document_bytes']:,} "
                   f"bytes, {c['docs_count']} documents ({c['docs_bytes']:,} bytes); "
                   f"sha256 `{c['sha256']}`."]
+    lines += _sweep(results)
+    lines += _checkpoints(results)
     lines += _details(results)
     failures = [r for r in _ran(results) if r.errors]
     if failures:

@@ -14,6 +14,7 @@ from typing import Any
 PROFILES = ("quick", "seed")
 REAL_MODEL = "smollm2:135m"
 SCRIPTED_MODEL = "synthetic:smollm2-cpu"
+OVERHEAD_MODEL = "synthetic"
 
 
 class ModelKind(StrEnum):
@@ -21,6 +22,9 @@ class ModelKind(StrEnum):
 
     REAL = "real"  # the real model can do the work
     SCRIPTED = "scripted"  # a 135M model cannot follow the prompt; the synthetic model plays it
+    # Stress and tracing-cost scenarios measure the framework under load: on 2 CPU cores the
+    # real model serves about one request a second, so they would only measure its queue.
+    OVERHEAD = "overhead"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Scenario:
     published: tuple[Published, ...] = ()
     # What a correct answer must show; the harness keeps it and never sends it to contestants.
     expect: dict[str, Any] = field(default_factory=dict)
+    # A model family other than the kind's default (e.g. the deliberately malformed agent).
+    default_model_override: str | None = None
 
     def params_for(self, profile: str) -> dict[str, Any]:
         if profile not in PROFILES:
@@ -178,6 +184,26 @@ ROUTER = {
     "temperature": 0.0,
     "seed": 42,
     "num_predict": 64,
+}
+
+
+SINGLE_QUESTION = "What is the character length of the word 'phenomenon'?"
+MULTI_QUESTION = (
+    "What is 25 multiplied by 4, and what is the character length of the word 'knowledge'?"
+)
+STRESS_QUERIES = [
+    "What are the main themes?",
+    "Tell me about the introduction.",
+    "Is there a conclusion section?",
+    "What is the most complex topic discussed?",
+]
+CONVERSATION = {
+    "first_turn": "My name is John.",
+    "next_turn": "That's interesting. Can you tell me more about the last thing you said? "
+    "My name is still John.",
+    "temperature": 0.0,
+    "seed": 42,
+    "tracemalloc": True,
 }
 
 
@@ -352,7 +378,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="50 simultaneous retrieval-QA queries",
         summary="Top-3, 30 s timeout each; wall time, ops/s, failures.",
         primary_metric="ops_per_s",
+        model_kind=ModelKind.OVERHEAD,
         needs_chroma=True,
+        needs_corpus=True,
+        needs_collection=True,
+        params={
+            profile: {"concurrency": 50, "queries": STRESS_QUERIES, "k": 3,
+                      "timeout_s": 30.0, "temperature": 0.0, "seed": 42, "num_predict": 64}
+            for profile in PROFILES
+        },
         published=(
             Published("wall_s", "s", 6.5, 18.2),
             Published("ops_per_s", "ops/s", 7.69, 2.75),
@@ -364,7 +398,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="25 simultaneous multi-hop agents",
         summary="Wall time and ops/s.",
         primary_metric="ops_per_s",
-        model_kind=ModelKind.SCRIPTED,
+        model_kind=ModelKind.OVERHEAD,
+        params={
+            profile: {**_agent(MULTI_QUESTION, 1), "concurrency": 25, "timeout_s": 60.0}
+            for profile in PROFILES
+        },
+        expect={"answer_contains": ["100", "9"],
+                "tool_calls": {"SimpleCalculator": 1, "WordLengthTool": 1}},
         published=(
             Published("wall_s", "s", 10.5, 32.1),
             Published("ops_per_s", "ops/s", 2.38, 0.78),
@@ -376,6 +416,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="Saturating the LLM server",
         summary="100 workers for 60 s; completed requests and req/s.",
         primary_metric="ops_per_s",
+        model_kind=ModelKind.OVERHEAD,
+        params={
+            "seed": {"concurrency": 100, "duration_s": 60.0, "prompt": SKY_PROMPT,
+                     "temperature": 0.0, "seed": 42, "num_predict": 48, "timeout_s": 30.0},
+            "quick": {"concurrency": 20, "duration_s": 8.0, "prompt": SKY_PROMPT,
+                      "temperature": 0.0, "seed": 42, "num_predict": 48, "timeout_s": 30.0},
+        },
         published=(
             Published("completed", "requests", 395, 255),
             Published("ops_per_s", "req/s", 6.58, 4.25),
@@ -386,7 +433,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         part=4,
         title="2 s client timeout on a long generation",
         summary="Must fail with a timeout error within [2.0, 2.5) s.",
-        published=(Published("latency_s", "s", 2.0015, 2.0081),),
+        primary_metric="timeout_s",
+        params={
+            # num_predict bounds the abandoned generation so the server is free again soon.
+            profile: {"prompt": "Tell me a long story about the history of the internet.",
+                      "client_timeout_s": 2.0, "iterations": n, "temperature": 0.0,
+                      "seed": 42, "num_predict": 600}
+            for profile, n in (("seed", 5), ("quick", 2))
+        },
+        expect={"window_s": [2.0, 2.5]},
+        published=(Published("timeout_s", "s", 2.0015, 2.0081),),
     ),
     Scenario(
         name="resilience.tool_failure",
@@ -394,6 +450,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="A tool that raises",
         summary="The agent surfaces or recovers; never hangs or crashes.",
         model_kind=ModelKind.SCRIPTED,
+        params={
+            profile: {**_agent(SINGLE_QUESTION, n), "failing_tool": "word",
+                      "failure_message": "simulated tool failure"}
+            for profile, n in (("seed", 10), ("quick", 2))
+        },
     ),
     Scenario(
         name="resilience.parse_error",
@@ -401,22 +462,48 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="Malformed agent output",
         summary="The framework recovers or returns a clear error.",
         model_kind=ModelKind.SCRIPTED,
+        # The scripted model's first reply in every run lacks its Action Input line.
+        default_model_override="synthetic-malformed:smollm2-cpu",
+        params={
+            profile: {**_agent(SINGLE_QUESTION, n), "handle_parsing_errors": True}
+            for profile, n in (("seed", 10), ("quick", 2))
+        },
+        expect={"answer_contains": ["10"]},
     ),
     Scenario(
         name="ops.memory",
         part=5,
         title="100-turn conversation with buffer memory",
         summary="Checkpoints at turns 1, 10, 50, 100: latency and memory.",
+        primary_metric="latency_s",
+        params={
+            "seed": {**CONVERSATION, "turns": 100, "checkpoints": [1, 10, 50, 100],
+                     "num_predict": 64},
+            # quick: the real model re-reads the growing history every turn, so fewer turns.
+            "quick": {**CONVERSATION, "turns": 10, "checkpoints": [1, 5, 10],
+                      "num_predict": 24},
+        },
         published=(Published("turn100_latency_s", "s", 11.25, 19.86),),
     ),
     Scenario(
         name="ops.observability",
         part=5,
         title="Callback-handler overhead on concurrent agents",
-        summary="Bare vs. logging handler: throughput, latency, CPU.",
-        primary_metric="ops_per_s",
-        model_kind=ModelKind.SCRIPTED,
-        published=(Published("throughput_change_pct", "%", -3.43, -35.11),),
+        summary="Bare vs. logging handler vs. OpenTelemetry: throughput, latency, CPU.",
+        primary_metric="logging_throughput_change_pct",
+        model_kind=ModelKind.OVERHEAD,
+        params={
+            profile: {**_agent(MULTI_QUESTION, 1), "concurrency": 25, "rounds": n,
+                      "modes": ["bare", "logging", "otel"], "timeout_s": 60.0}
+            for profile, n in (("seed", 4), ("quick", 2))
+        },
+        expect={"answer_contains": ["100", "9"],
+                "tool_calls": {"SimpleCalculator": 1, "WordLengthTool": 1}},
+        published=(
+            Published("logging_throughput_change_pct", "%", -3.43, -35.11),
+            Published("logging_latency_change_pct", "%", None, 53.0),
+            Published("logging_cpu_change_pct", "%", None, 92.0),
+        ),
     ),
 )
 
@@ -433,4 +520,10 @@ def get(name: str) -> Scenario:
 
 
 def default_model(scenario: Scenario) -> str:
-    return REAL_MODEL if scenario.model_kind is ModelKind.REAL else SCRIPTED_MODEL
+    if scenario.default_model_override:
+        return scenario.default_model_override
+    return {
+        ModelKind.REAL: REAL_MODEL,
+        ModelKind.SCRIPTED: SCRIPTED_MODEL,
+        ModelKind.OVERHEAD: OVERHEAD_MODEL,
+    }[scenario.model_kind]

@@ -14,6 +14,9 @@ INTERNAL_SCENARIOS = frozenset({"rag.prepare"})
 RAG = frozenset({"rag.split", "rag.embed", "rag.ingest", "rag.retrieve", "rag.e2e"})
 LLM = frozenset({"llm.latency", "llm.ttft"})
 AGENTS = frozenset({"agent.single", "agent.multi", "agent.high_freq", "workflow.router"})
+STRESS = frozenset({"stress.concurrent_rag", "stress.concurrent_agent", "stress.saturation",
+                    "resilience.timeout", "resilience.tool_failure", "resilience.parse_error"})
+OPS = frozenset({"ops.memory", "ops.observability"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ BUILTIN: tuple[Contestant, ...] = (
         description="LangChain Python, classic APIs as the article used them (langchain-ollama,"
         " langchain-classic, langchain-chroma).",
         command=_python_module("chainmark.contestants.langchain_python"),
-        scenarios=LLM | RAG | AGENTS,
+        scenarios=LLM | RAG | AGENTS | STRESS | OPS,
     ),
     Contestant(
         name="python-baseline",

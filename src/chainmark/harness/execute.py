@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 from pydantic import ValidationError
 
 from chainmark.contract import ContestantRequest, ContestantResult, Endpoints
@@ -71,6 +72,7 @@ def execute(
     server_log: ServerLog | None,
     expect: dict[str, Any] | None = None,
     scenario_name: str | None = None,
+    server_pid: int | None = None,
 ) -> ScenarioRecord:
     """Runs one contestant process for one scenario and records the verified outcome.
 
@@ -108,10 +110,12 @@ def execute(
     if server_log is not None:
         server_log.mark()
     argv = [*run.contestant.command, str(request_path), str(result_path)]
+    server_cpu_before = _process_cpu(server_pid)
     try:
         outcome = run_measured(argv, run.timeout_s, log_dir=work_dir)
     except ProcessLaunchError as exc:
         return finish(Status.ERROR, str(exc))
+    server_cpu_after = _process_cpu(server_pid)
     server_all = server_log.read() if server_log is not None else None
 
     result, read_error = _read_result(result_path)
@@ -146,12 +150,30 @@ def execute(
     if server_all is not None and result.measure_start_ns and result.measure_end_ns:
         server = within(server_all, result.measure_start_ns, result.measure_end_ns)
         record.server = _server_summary(server)
-    record.metrics = metrics.compute(result, server, expect)
+        if server_cpu_before is not None and server_cpu_after is not None:
+            record.server.cpu_s = server_cpu_after - server_cpu_before
+            record.server.cpu_utilisation = record.server.cpu_s / max(outcome.wall_s, 1e-9)
+    record.metrics = metrics.compute(result, server, expect, outcome.cpu_between)
+    record.counts = metrics.counts(result)
+    if expect and expect.get("checkpoints"):
+        record.series["checkpoints"] = metrics.checkpoints(
+            result, server, outcome.rss_at, expect["checkpoints"]
+        )
     record.sample_output = _sample_output(result)
     problems = verify.verify(result, run.params, server, expect)
     if problems:
         return finish(Status.FAILED, *problems)
     return finish(Status.PASSED)
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system
 
 
 def _stderr_hint(outcome: ProcessOutcome) -> str:

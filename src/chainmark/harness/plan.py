@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ class Selection:
     overrides: dict[str, Any] = field(default_factory=dict)
     timeout_s: float | None = None
     contestants_file: Path | None = None
+    # A concurrency sweep: each scenario with a `concurrency` parameter runs once per level.
+    concurrency: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,22 @@ def _pick(names: list[str] | None, known: dict[str, Any], what: str) -> list[str
             f"unknown {what} {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
         )
     return list(dict.fromkeys(names))
+
+
+def _sweep(runs: list[PlannedRun], levels: list[int]) -> list[PlannedRun]:
+    if any(level < 1 for level in levels):
+        raise PlanError("--concurrency levels must be at least 1")
+    if not any("concurrency" in r.params for r in runs):
+        raise PlanError("--concurrency: none of the selected scenarios has a concurrency level "
+                        "(the stress.* and ops.observability scenarios do)")
+    swept: list[PlannedRun] = []
+    for run in runs:
+        if "concurrency" not in run.params:
+            swept.append(run)
+            continue
+        swept += [replace(run, params={**run.params, "concurrency": level})
+                  for level in dict.fromkeys(levels)]
+    return swept
 
 
 def build(selection: Selection) -> Plan:
@@ -123,6 +141,8 @@ def build(selection: Selection) -> Plan:
             "nothing to run: none of the selected contestants implements the selected "
             "scenarios (see `chainmark list`)"
         )
+    if selection.concurrency:
+        runs = _sweep(runs, selection.concurrency)
     known_keys = {k for r in runs for k in r.params}
     stray = sorted(set(overrides) - known_keys)
     if stray:

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from chainmark.stats import Summary
 
 RESULTS_SCHEMA = 1
+# Fraction of one core above which the embedded server, not the contestant, is the limit.
+SERVER_SATURATED = 0.85
 
 
 class Status(StrEnum):
@@ -39,6 +41,14 @@ class ServerSummary(BaseModel):
     requests: int
     server_s: float
     by_path: dict[str, int] = Field(default_factory=dict)
+    # The server process's own CPU over the run, when chainmark started it: a single-threaded
+    # server near one full core is the bottleneck, not the contestant.
+    cpu_s: float | None = None
+    cpu_utilisation: float | None = None
+
+    @property
+    def saturated(self) -> bool:
+        return self.cpu_utilisation is not None and self.cpu_utilisation >= SERVER_SATURATED
 
 
 class ScenarioRecord(BaseModel):
@@ -57,6 +67,10 @@ class ScenarioRecord(BaseModel):
     runtime: str | None = None
     frameworks: dict[str, str] = Field(default_factory=dict)
     extras: dict[str, Any] = Field(default_factory=dict)
+    # Outcome counts of the operations: ok, failed, and failures by kind (timeout, ...).
+    counts: dict[str, int] = Field(default_factory=dict)
+    # Rows a table shows as they are (e.g. ops.memory's checkpoints).
+    series: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     # One example output, so a reader can see what was actually answered.
     sample_output: str | None = None
     started_at: str

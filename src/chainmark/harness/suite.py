@@ -39,6 +39,8 @@ class Backends:
     llm_url: str
     llm_embedded: bool
     chroma_url: str | None
+    # The embedded server's pid, so its own CPU can be charged to each run.
+    llm_pid: int | None = None
 
 
 def _is_real(model: str) -> bool:
@@ -94,8 +96,10 @@ def backends(
             server.start(START_TIMEOUT_S)
             llm_url = server.health_url.removesuffix("/api/version")
             embedded = True
+            llm_pid = server.process.pid if server.process else None
         else:
             embedded = False
+            llm_pid = None
             try:
                 wait_healthy(llm_url.rstrip("/") + "/api/version", timeout_s=10)
             except BackendError as exc:
@@ -115,7 +119,8 @@ def backends(
                     wait_healthy(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout_s=10)
                 except BackendError as exc:
                     raise BackendError(f"cannot reach Chroma at {chroma_url}: {exc}") from exc
-        yield Backends(llm_url=llm_url, llm_embedded=embedded, chroma_url=chroma_url)
+        yield Backends(llm_url=llm_url, llm_embedded=embedded, chroma_url=chroma_url,
+                       llm_pid=llm_pid)
 
 
 def _slug(text: str) -> str:
@@ -178,7 +183,7 @@ class _Runner:
         )
 
     def work_dir(self, *parts: str) -> Path:
-        return self.out_dir / "runs" / _slug("__".join(parts))
+        return self.out_dir / "runs" / _slug("__".join(p for p in parts if p))
 
     def _collection(self, run: PlannedRun) -> str | ScenarioRecord:
         """The prepared collection's name, or the failed preparation's record."""
@@ -216,6 +221,8 @@ class _Runner:
             params["collection"] = prepared
         run = replace(run, params=params)
         expect = {
+            "model": run.model,
+            "checkpoints": params.get("checkpoints"),
             **run.scenario.expect,
             **expectations.for_scenario(
                 run.scenario.name, params, self.facts, lambda: self.embed_dim(run.model)
@@ -223,7 +230,8 @@ class _Runner:
         }
         return execute(
             run, self.endpoints(run), self.profile,
-            self.work_dir(run.scenario.name, run.contestant.name), self.server_log, expect,
+            self.work_dir(run.scenario.name, run.contestant.name, _level(run)),
+            self.server_log, expect, server_pid=self.live.llm_pid,
         )
 
     def cleanup(self) -> None:
@@ -231,6 +239,11 @@ class _Runner:
             left = rag_collections.delete_collections(self.live.chroma_url, self.collections)
             if left:
                 self.reporter.note(f"could not delete Chroma collections: {', '.join(left)}")
+
+
+def _level(run: PlannedRun) -> str:
+    level = run.params.get("concurrency")
+    return f"c{level}" if level is not None else ""
 
 
 def _blocked(run: PlannedRun, profile: str, preparation: ScenarioRecord) -> ScenarioRecord:

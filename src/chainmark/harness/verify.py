@@ -40,8 +40,13 @@ class Check:
             if op.ok and (name is None or op.name == name)
         ]
 
+    @property
+    def overlapping(self) -> bool:
+        """Operations run concurrently: the server's requests cannot be told apart by time."""
+        return "concurrency" in self.params
+
     def served(self, op: Operation, paths: tuple[str, ...]) -> list[ServerRequest] | None:
-        if self.server is None:
+        if self.server is None or self.overlapping:
             return None
         return [r for r in within(self.server, op.start_ns, op.end_ns) if r.path in paths]
 
@@ -197,26 +202,9 @@ def _tool_observations(c: Check, i: int, calls: list[dict[str, Any]], tools: dic
 
 def _agent(c: Check) -> None:
     _operations(c)
-    expect = c.expect
     for i, op in c.ok_ops():
-        answer = str(op.output.get("text", ""))
-        numbers = set(_NUMBER.findall(answer))
-        missing = [n for n in expect.get("answer_contains", []) if n not in numbers]
-        if missing:
-            c.fail(f"operation {i}: the answer lacks {', '.join(missing)}: {answer[:200]!r}")
+        _agent_answer(c, i, op)
         calls = op.output.get("tool_calls") or []
-        made: dict[str, int] = {}
-        for call in calls:
-            made[call.get("tool")] = made.get(call.get("tool"), 0) + 1
-        for tool, n in expect.get("tool_calls", {}).items():
-            exact = tool == "CounterTool"
-            if (made.get(tool, 0) != n) if exact else (made.get(tool, 0) < n):
-                c.fail(f"operation {i}: {tool} called {made.get(tool, 0)} times, expected "
-                       f"{'exactly' if exact else 'at least'} {n}")
-        if "counter" in expect and op.output.get("counter") != expect["counter"]:
-            c.fail(f"operation {i}: the counter reads {op.output.get('counter')}, expected "
-                   f"{expect['counter']}")
-        _tool_observations(c, i, calls, c.params["tools"])
         llm_calls = c.served(op, GENERATION_PATHS)
         if llm_calls is not None and len(llm_calls) < len(calls) + 1:
             c.fail(f"operation {i}: {len(calls)} tool calls but only {len(llm_calls)} LLM "
@@ -242,7 +230,169 @@ def verify_router(c: Check) -> None:
                    f"{len(llm_calls)}")
 
 
+def _agent_answer(c: Check, i: int, op: Operation) -> None:
+    """The answer and tool-call checks of one agent run (shared by every agent scenario)."""
+    expect = c.expect
+    answer = str(op.output.get("text", ""))
+    numbers = set(_NUMBER.findall(answer))
+    missing = [n for n in expect.get("answer_contains", []) if n not in numbers]
+    if missing:
+        c.fail(f"operation {i}: the answer lacks {', '.join(missing)}: {answer[:200]!r}")
+    calls = op.output.get("tool_calls") or []
+    made: dict[str, int] = {}
+    for call in calls:
+        made[call.get("tool")] = made.get(call.get("tool"), 0) + 1
+    for tool, n in expect.get("tool_calls", {}).items():
+        exact = tool == "CounterTool"
+        if (made.get(tool, 0) != n) if exact else (made.get(tool, 0) < n):
+            c.fail(f"operation {i}: {tool} called {made.get(tool, 0)} times, expected "
+                   f"{'exactly' if exact else 'at least'} {n}")
+    if "counter" in expect and op.output.get("counter") != expect["counter"]:
+        c.fail(f"operation {i}: the counter reads {op.output.get('counter')}, expected "
+               f"{expect['counter']}")
+    _tool_observations(c, i, calls, c.params["tools"])
+
+
+def _concurrent(c: Check, expected_ops: int, each: Callable[[int, Operation], None]) -> None:
+    """Failed operations are data under stress (counted, shown); wrong successes are not."""
+    if len(c.result.operations) != expected_ops:
+        c.fail(f"expected {expected_ops} operations, got {len(c.result.operations)}")
+    for i, op in enumerate(c.result.operations):
+        if not op.ok and not op.output.get("error_kind"):
+            c.fail(f"operation {i} failed without saying how: {op.error}")
+    ok = c.ok_ops()
+    if not ok:
+        c.fail("every operation failed")
+    for i, op in ok:
+        each(i, op)
+    _enough_requests(c, len(ok))
+
+
+def _enough_requests(c: Check, completed: int) -> None:
+    """Concurrent runs: at least one generation request per completed operation reached the
+    server (a contestant cannot report answers it never asked for)."""
+    if c.server is None:
+        return
+    generated = sum(r.path in GENERATION_PATHS for r in c.server)
+    if generated < completed:
+        c.fail(f"{completed} operations completed but the server served only {generated} "
+               "generation requests")
+
+
+def verify_concurrent_rag(c: Check) -> None:
+    def each(i: int, op: Operation) -> None:
+        _equals(c, i, op, "documents", c.params["k"], "documents stuffed into the prompt")
+        _answer(c, i, op, "answer incomplete")
+
+    _concurrent(c, c.params["concurrency"], each)
+
+
+def verify_concurrent_agent(c: Check) -> None:
+    _concurrent(c, c.params["concurrency"], lambda i, op: _agent_answer(c, i, op))
+
+
+def verify_saturation(c: Check) -> None:
+    ok = c.ok_ops()
+    if not ok:
+        c.fail("no request completed")
+    for i, op in ok:
+        _answer(c, i, op, "answer incomplete")
+    _enough_requests(c, len(ok))
+    for i, op in enumerate(c.result.operations):
+        if not op.ok and not op.output.get("error_kind"):
+            c.fail(f"operation {i} failed without saying how: {op.error}")
+
+
+def verify_timeout(c: Check) -> None:
+    low, high = c.expect["window_s"]
+    timed = [(i, op) for i, op in enumerate(c.result.operations) if op.name == "timeout"]
+    if len(timed) != c.params["iterations"]:
+        c.fail(f"expected {c.params['iterations']} timed-out calls, got {len(timed)}")
+    for i, op in timed:
+        outcome, kind = op.output.get("outcome"), op.output.get("error_kind")
+        if outcome != "error":
+            c.fail(f"operation {i}: the call returned normally ({outcome}) instead of timing out")
+        elif kind != "timeout":
+            c.fail(f"operation {i}: failed with {kind} ({op.output.get('error')}), not a "
+                   "timeout")
+        if not low <= op.seconds < high:
+            c.fail(f"operation {i}: returned after {op.seconds:.3f} s, outside "
+                   f"[{low}, {high}) s")
+    health = [(i, op) for i, op in enumerate(c.result.operations) if op.name == "health"]
+    if len(health) != len(timed):
+        c.fail("the server's health was not checked after every timeout")
+    for i, op in health:
+        if not op.ok or not str(op.output.get("text", "")).strip():
+            c.fail(f"operation {i}: the server did not answer after the timeout: {op.error}")
+
+
+def verify_tool_failure(c: Check) -> None:
+    _operations(c)
+    for i, op in c.ok_ops():
+        outcome = op.output.get("outcome")
+        if outcome == "surfaced":
+            if c.params["failure_message"] not in str(op.output.get("error", "")):
+                c.fail(f"operation {i}: surfaced an error that is not the tool's: "
+                       f"{op.output.get('error')!r}")
+        elif outcome == "recovered":
+            if not str(op.output.get("text", "")).strip():
+                c.fail(f"operation {i}: recovered but gave no answer")
+        else:
+            c.fail(f"operation {i}: unknown outcome {outcome!r}")
+
+
+def verify_parse_error(c: Check) -> None:
+    _operations(c)
+    malformed = str(c.expect.get("model", "")).startswith("synthetic-malformed")
+    for i, op in c.ok_ops():
+        outcome = op.output.get("outcome")
+        if outcome == "recovered":
+            _agent_answer(c, i, op)
+            if malformed and not op.output.get("parse_errors"):
+                c.fail(f"operation {i}: the malformed reply was never reported as a parse "
+                       "error")
+        elif outcome == "error":
+            if not str(op.output.get("error", "")).strip():
+                c.fail(f"operation {i}: failed without a clear error")
+        else:
+            c.fail(f"operation {i}: unknown outcome {outcome!r}")
+
+
+def verify_memory(c: Check) -> None:
+    if len(c.result.operations) != c.params["turns"]:
+        c.fail(f"expected {c.params['turns']} turns, got {len(c.result.operations)}")
+    for i, op in enumerate(c.result.operations):
+        if not op.ok:
+            c.fail(f"turn {i + 1} failed: {op.error}")
+        elif not str(op.output.get("text", "")).strip():
+            c.fail(f"turn {i + 1}: empty answer")
+    history = [op.output.get("history_chars") for op in c.result.operations]
+    if all(isinstance(h, int) for h in history) and history != sorted(history):
+        c.fail("the buffer memory shrank: the whole history must be kept")
+
+
+def verify_observability(c: Check) -> None:
+    modes = c.params["modes"]
+    _concurrent(c, c.params["concurrency"] * c.params["rounds"] * len(modes),
+                lambda i, op: _agent_answer(c, i, op))
+    phases = c.result.outputs.get("phases") or []
+    for mode in modes:
+        seen = [p for p in phases if p.get("mode") == mode]
+        if len(seen) != c.params["rounds"]:
+            c.fail(f"expected {c.params['rounds']} {mode} phases, got {len(seen)}")
+        if mode != "bare" and any(not p.get("events") for p in seen):
+            c.fail(f"the {mode} handler saw no events: it was not attached")
+
+
 VERIFIERS: dict[str, Verifier] = {
+    "stress.concurrent_rag": verify_concurrent_rag,
+    "stress.concurrent_agent": verify_concurrent_agent,
+    "stress.saturation": verify_saturation,
+    "resilience.timeout": verify_timeout,
+    "resilience.tool_failure": verify_tool_failure,
+    "resilience.parse_error": verify_parse_error,
+    "ops.memory": verify_memory,
+    "ops.observability": verify_observability,
     "agent.single": _agent,
     "agent.multi": _agent,
     "agent.high_freq": _agent,

@@ -21,6 +21,12 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+# llama.cpp's OpenMP workers spin while they wait for each other; on a 2-core machine shared
+# with the contestant under test that spinning starves both (generation fell from ~100 to
+# ~1 token/s under load). Passive waiting costs nothing measurable when the machine is idle.
+# It must be set before libgomp loads, i.e. before llama_cpp is first imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from chainmark.backends.llm.base import (
     ApiError,
     GenerationOptions,

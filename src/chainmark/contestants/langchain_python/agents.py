@@ -4,6 +4,7 @@ router workflow built from explicit `LLMChain`s (router chain, then the math or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_classic.agents import AgentExecutor, create_react_agent
@@ -26,15 +27,16 @@ def llm_for(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
     )
 
 
-def make_tools(params: dict[str, Any], counter: Counter) -> list[Tool]:
-    spec = params["tools"]
+def make_tools(params: dict[str, Any], counter: Counter,
+               replace: dict[str, Callable[[str], str]] | None = None) -> list[Tool]:
+    """The three tools, named and described by the params; `replace` swaps a tool's function
+    by kind (word, calc, counter), e.g. for a tool that fails."""
+    funcs: dict[str, Callable[[str], str]] = {
+        "word": word_length, "calc": calculate, "counter": counter.increment, **(replace or {})
+    }
     return [
-        Tool(name=spec["word"]["name"], description=spec["word"]["description"],
-             func=word_length),
-        Tool(name=spec["calc"]["name"], description=spec["calc"]["description"],
-             func=calculate),
-        Tool(name=spec["counter"]["name"], description=spec["counter"]["description"],
-             func=counter.increment),
+        Tool(name=spec["name"], description=spec["description"], func=funcs[kind])
+        for kind, spec in params["tools"].items()
     ]
 
 
@@ -48,8 +50,9 @@ class AgentRunner:
         self.prompt = PromptTemplate.from_template(params["react_prompt"])
         self.handle_parsing_errors = handle_parsing_errors
 
-    def executor(self, counter: Counter) -> AgentExecutor:
-        tools = make_tools(self.params, counter)
+    def executor(self, counter: Counter,
+                 replace: dict[str, Callable[[str], str]] | None = None) -> AgentExecutor:
+        tools = make_tools(self.params, counter, replace)
         agent = create_react_agent(self.llm, tools, self.prompt)
         return AgentExecutor(
             agent=agent,

@@ -54,6 +54,8 @@ def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -
 
 _RAG = "chainmark.contestants.langchain_python.rag"
 _AGENTS = "chainmark.contestants.langchain_python.agents"
+_STRESS = "chainmark.contestants.langchain_python.stress"
+_OPS = "chainmark.contestants.langchain_python.ops"
 
 SCENARIOS: dict[str, ScenarioRef] = {
     "llm.latency": llm_latency,
@@ -67,6 +69,14 @@ SCENARIOS: dict[str, ScenarioRef] = {
     "agent.multi": f"{_AGENTS}:run_agent",
     "agent.high_freq": f"{_AGENTS}:run_agent",
     "workflow.router": f"{_AGENTS}:workflow_router",
+    "stress.concurrent_rag": f"{_STRESS}:concurrent_rag",
+    "stress.concurrent_agent": f"{_STRESS}:concurrent_agent",
+    "stress.saturation": f"{_STRESS}:saturation",
+    "resilience.timeout": f"{_STRESS}:timeout",
+    "resilience.tool_failure": f"{_STRESS}:tool_failure",
+    "resilience.parse_error": f"{_STRESS}:parse_error",
+    "ops.memory": f"{_OPS}:memory",
+    "ops.observability": f"{_OPS}:observability",
     # Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
     "rag.prepare": f"{_RAG}:rag_prepare",
 }

@@ -1,0 +1,522 @@
+package main
+
+// The three agent tools of the spec, with the same semantics as the Python contestants'
+// (src/chainmark/contestants/tools.py and src/chainmark/arith.py), so the harness can
+// recompute every observation with its own Python arithmetic and get the same string.
+//
+// Tools never return an error: an agent framework turns a tool's return value into an
+// observation, while an error escaping a tool would abort langchaingo's executor and measure
+// its error path instead.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tmc/langchaingo/tools"
+)
+
+// maxExpressionChars bounds the calculator's input, in characters, as arith.py does.
+const maxExpressionChars = 1000
+
+// maxFrames stands in for Python's recursion limit (1000 frames, some already used by the
+// caller): the parser counts its frames the way the Python parser spends them and gives up
+// with the same message the Python tool returns for a RecursionError.
+const maxFrames = 950
+
+// errOutOfRange is what the Python tool reports for OverflowError and RecursionError.
+var errOutOfRange = errors.New("number out of range")
+
+// calcError is arith.CalculatorError: a message the agent can read.
+type calcError struct{ msg string }
+
+func (e *calcError) Error() string { return e.msg }
+
+func calcErrorf(format string, args ...any) error {
+	return &calcError{msg: fmt.Sprintf(format, args...)}
+}
+
+// isPySpace is Python's str.isspace (what `\s` and str.strip() use): Unicode White_Space
+// plus the four ASCII information separators.
+func isPySpace(r rune) bool {
+	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+}
+
+// cleanToolInput is Python's `text.strip().strip("'\"`")`.
+func cleanToolInput(text string) string {
+	return strings.Trim(strings.TrimFunc(text, isPySpace), "'\"`")
+}
+
+// number is a Python number: an exact integer or a float.
+type number struct {
+	isFloat bool
+	i       *big.Int
+	f       float64
+}
+
+func intNumber(i *big.Int) number  { return number{i: i} }
+func floatNumber(f float64) number { return number{isFloat: true, f: f} }
+func (n number) isZero() bool      { return (n.isFloat && n.f == 0) || (!n.isFloat && n.i.Sign() == 0) }
+func (n number) String() string    { return formatNumber(n) }
+func (n number) asFloat() (float64, error) {
+	if n.isFloat {
+		return n.f, nil
+	}
+	// float(int): correctly rounded; OverflowError when it does not fit.
+	f, _ := new(big.Float).SetInt(n.i).Float64()
+	if math.IsInf(f, 0) {
+		return 0, errOutOfRange
+	}
+	return f, nil
+}
+
+type token struct {
+	number bool
+	text   string
+}
+
+// tokenize follows arith.py's `\s*(?:(\d+(?:\.\d*)?|\.\d+)|(.))`: whitespace is skipped,
+// numbers are digit runs with an optional fraction (Unicode decimal digits included, as
+// Python's \d and int() accept them), and anything else must be one of + - * / ( ).
+func tokenize(text string) ([]token, error) {
+	runes := []rune(text)
+	var tokens []token
+	for i := 0; i < len(runes); {
+		r := runes[i]
+		switch {
+		case isPySpace(r):
+			i++
+		case unicode.IsDigit(r) || (r == '.' && i+1 < len(runes) && unicode.IsDigit(runes[i+1])):
+			start := i
+			for i < len(runes) && unicode.IsDigit(runes[i]) {
+				i++
+			}
+			if i < len(runes) && runes[i] == '.' {
+				i++
+				for i < len(runes) && unicode.IsDigit(runes[i]) {
+					i++
+				}
+			}
+			tokens = append(tokens, token{number: true, text: string(runes[start:i])})
+		case strings.ContainsRune("+-*/()", r):
+			tokens = append(tokens, token{text: string(r)})
+			i++
+		default:
+			return nil, calcErrorf("unexpected character %s", pyRepr(string(r)))
+		}
+	}
+	return tokens, nil
+}
+
+// digitValue maps a Unicode decimal digit to 0-9: decimal digits come in runs of whole
+// blocks of ten that start at zero.
+func digitValue(r rune) int {
+	start := r
+	for unicode.IsDigit(start - 1) {
+		start--
+	}
+	return int(r-start) % 10
+}
+
+// asciiDigits rewrites Unicode decimal digits as ASCII ones, as Python's int()/float() read them.
+func asciiDigits(text string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '.' && unicode.IsDigit(r) {
+			return rune('0' + digitValue(r))
+		}
+		return r
+	}, text)
+}
+
+type parser struct {
+	tokens []token
+	pos    int
+	frames int
+}
+
+func (p *parser) peek() (token, bool) {
+	if p.pos < len(p.tokens) {
+		return p.tokens[p.pos], true
+	}
+	return token{}, false
+}
+
+func (p *parser) take() (token, error) {
+	if p.pos >= len(p.tokens) {
+		return token{}, calcErrorf("unexpected end of expression")
+	}
+	t := p.tokens[p.pos]
+	p.pos++
+	return t, nil
+}
+
+func (p *parser) enter() error {
+	p.frames++
+	if p.frames > maxFrames {
+		return errOutOfRange
+	}
+	return nil
+}
+
+func (p *parser) peekOp(ops string) (string, bool) {
+	t, ok := p.peek()
+	if !ok || t.number || !strings.Contains(ops, t.text) {
+		return "", false
+	}
+	return t.text, true
+}
+
+// expression := term (('+' | '-') term)*
+func (p *parser) expression() (number, error) {
+	if err := p.enter(); err != nil {
+		return number{}, err
+	}
+	defer func() { p.frames-- }()
+	value, err := p.term()
+	if err != nil {
+		return number{}, err
+	}
+	for {
+		op, ok := p.peekOp("+-")
+		if !ok {
+			return value, nil
+		}
+		p.pos++
+		right, err := p.term()
+		if err != nil {
+			return number{}, err
+		}
+		if value, err = arithmetic(op, value, right); err != nil {
+			return number{}, err
+		}
+	}
+}
+
+// term := factor (('*' | '/') factor)*
+func (p *parser) term() (number, error) {
+	if err := p.enter(); err != nil {
+		return number{}, err
+	}
+	defer func() { p.frames-- }()
+	value, err := p.factor()
+	if err != nil {
+		return number{}, err
+	}
+	for {
+		op, ok := p.peekOp("*/")
+		if !ok {
+			return value, nil
+		}
+		p.pos++
+		right, err := p.factor()
+		if err != nil {
+			return number{}, err
+		}
+		if op == "/" && right.isZero() {
+			return number{}, calcErrorf("division by zero")
+		}
+		if value, err = arithmetic(op, value, right); err != nil {
+			return number{}, err
+		}
+	}
+}
+
+// factor := number | '-' factor | '+' factor | '(' expression ')'
+func (p *parser) factor() (number, error) {
+	if err := p.enter(); err != nil {
+		return number{}, err
+	}
+	defer func() { p.frames-- }()
+	t, err := p.take()
+	if err != nil {
+		return number{}, err
+	}
+	if t.number {
+		return parseNumber(t.text)
+	}
+	switch t.text {
+	case "-":
+		value, err := p.factor()
+		if err != nil {
+			return number{}, err
+		}
+		if value.isFloat {
+			return floatNumber(-value.f), nil
+		}
+		return intNumber(new(big.Int).Neg(value.i)), nil
+	case "+":
+		return p.factor()
+	case "(":
+		value, err := p.expression()
+		if err != nil {
+			return number{}, err
+		}
+		closing, err := p.take()
+		if err != nil {
+			return number{}, err
+		}
+		if closing.number || closing.text != ")" {
+			return number{}, calcErrorf("expected ')'")
+		}
+		return value, nil
+	}
+	return number{}, calcErrorf("unexpected %s", pyRepr(t.text))
+}
+
+func parseNumber(text string) (number, error) {
+	digits := asciiDigits(text)
+	if !strings.Contains(digits, ".") {
+		i, ok := new(big.Int).SetString(digits, 10)
+		if !ok {
+			return number{}, calcErrorf("bad number %s", pyRepr(text))
+		}
+		return intNumber(i), nil
+	}
+	f, err := strconv.ParseFloat(digits, 64)
+	// Out of range: Python's float() gives inf (or 0) where Go reports ErrRange with the
+	// same value.
+	var numErr *strconv.NumError
+	if err != nil && !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)) {
+		return number{}, calcErrorf("bad number %s", pyRepr(text))
+	}
+	return floatNumber(f), nil
+}
+
+// arithmetic applies op with Python's rules: integers stay exact, `/` is true division, a
+// float on either side makes a float.
+func arithmetic(op string, a, b number) (number, error) {
+	if !a.isFloat && !b.isFloat {
+		switch op {
+		case "+":
+			return intNumber(new(big.Int).Add(a.i, b.i)), nil
+		case "-":
+			return intNumber(new(big.Int).Sub(a.i, b.i)), nil
+		case "*":
+			return intNumber(new(big.Int).Mul(a.i, b.i)), nil
+		}
+		// int / int: the correctly rounded quotient; OverflowError when it is too large.
+		f, _ := new(big.Rat).SetFrac(a.i, b.i).Float64()
+		if math.IsInf(f, 0) {
+			return number{}, errOutOfRange
+		}
+		return floatNumber(f), nil
+	}
+	x, err := a.asFloat()
+	if err != nil {
+		return number{}, err
+	}
+	y, err := b.asFloat()
+	if err != nil {
+		return number{}, err
+	}
+	switch op {
+	case "+":
+		return floatNumber(x + y), nil
+	case "-":
+		return floatNumber(x - y), nil
+	case "*":
+		return floatNumber(x * y), nil
+	}
+	return floatNumber(x / y), nil
+}
+
+// evaluate is arith.evaluate: the value of an arithmetic expression, or an error.
+func evaluate(expression string) (number, error) {
+	if utf8.RuneCountInString(expression) > maxExpressionChars {
+		return number{}, calcErrorf("expression too long")
+	}
+	tokens, err := tokenize(expression)
+	if err != nil {
+		return number{}, err
+	}
+	if len(tokens) == 0 {
+		return number{}, calcErrorf("empty expression")
+	}
+	p := &parser{tokens: tokens}
+	value, err := p.expression()
+	if err != nil {
+		return number{}, err
+	}
+	if t, ok := p.peek(); ok {
+		return number{}, calcErrorf("unexpected %s", pyRepr(t.text))
+	}
+	return value, nil
+}
+
+// formatNumber is arith.format_number: integral floats below 1e15 print as integers,
+// other floats as Python's repr, integers in full.
+func formatNumber(n number) string {
+	if !n.isFloat {
+		return n.i.String()
+	}
+	f := n.f
+	if !math.IsInf(f, 0) && !math.IsNaN(f) && f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return pyFloatRepr(f)
+}
+
+// pyFloatRepr is Python's repr(float): the shortest round-tripping digits, positional for
+// exponents -4 <= e < 16 (always with a fractional part), scientific otherwise.
+func pyFloatRepr(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	sci := strconv.FormatFloat(f, 'e', -1, 64) // e.g. -1.2345e+06
+	sign := ""
+	if strings.HasPrefix(sci, "-") {
+		sign, sci = "-", sci[1:]
+	}
+	mantissa, expText, _ := strings.Cut(sci, "e")
+	exp, err := strconv.Atoi(expText)
+	if err != nil {
+		return sign + sci // cannot happen: FormatFloat writes a decimal exponent
+	}
+	digits := strings.Replace(mantissa, ".", "", 1)
+	decpt := exp + 1 // value = 0.digits * 10**decpt
+	if decpt > -4 && decpt <= 16 {
+		switch {
+		case decpt <= 0:
+			return sign + "0." + strings.Repeat("0", -decpt) + digits
+		case decpt >= len(digits):
+			return sign + digits + strings.Repeat("0", decpt-len(digits)) + ".0"
+		default:
+			return sign + digits[:decpt] + "." + digits[decpt:]
+		}
+	}
+	out := digits[:1]
+	if len(digits) > 1 {
+		out += "." + digits[1:]
+	}
+	expSign := "+"
+	if exp < 0 {
+		expSign, exp = "-", -exp
+	}
+	return fmt.Sprintf("%s%se%s%02d", sign, out, expSign, exp)
+}
+
+// pyRepr is Python's repr() of a str, for the error messages arith.py writes with !r.
+func pyRepr(s string) string {
+	quote := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == rune(quote) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x7f || pyPrintable(r):
+			b.WriteRune(r)
+		case r <= 0xff:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
+}
+
+// pyPrintable approximates Python's str.isprintable for non-ASCII characters: letters,
+// marks, numbers, punctuation and symbols print; separators other than the space do not.
+func pyPrintable(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
+}
+
+// Calculate is the SimpleCalculator tool: a number, or an error message the agent can read.
+func Calculate(expression string) string {
+	value, err := evaluate(cleanToolInput(expression))
+	if err != nil {
+		return "Error: " + err.Error()
+	}
+	return formatNumber(value)
+}
+
+// WordLength is the WordLengthTool: the length in characters of the (unquoted) word.
+func WordLength(text string) string {
+	return strconv.Itoa(utf8.RuneCountInString(cleanToolInput(text)))
+}
+
+// Counter is one agent run's counter; runs never share one.
+type Counter struct {
+	mu    sync.Mutex
+	value int
+}
+
+// Increment adds one and returns the new value as text.
+func (c *Counter) Increment(string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.value++
+	return strconv.Itoa(c.value)
+}
+
+// Value is the count so far.
+func (c *Counter) Value() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.value
+}
+
+// funcTool adapts a plain function to langchaingo's tools.Tool.
+type funcTool struct {
+	name        string
+	description string
+	fn          func(string) string
+}
+
+var _ tools.Tool = funcTool{}
+
+func (t funcTool) Name() string        { return t.name }
+func (t funcTool) Description() string { return t.description }
+func (t funcTool) Call(_ context.Context, input string) (string, error) {
+	return t.fn(input), nil
+}
+
+// ToolSpec is a tool's name and description from the scenario parameters.
+type ToolSpec struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// makeTools builds the three tools named and described by params.tools, over one counter.
+func makeTools(spec map[string]ToolSpec, counter *Counter) ([]tools.Tool, error) {
+	fns := []struct {
+		kind string
+		fn   func(string) string
+	}{{"word", WordLength}, {"calc", Calculate}, {"counter", counter.Increment}}
+	out := make([]tools.Tool, 0, len(fns))
+	for _, f := range fns {
+		s, ok := spec[f.kind]
+		if !ok || s.Name == "" {
+			return nil, fmt.Errorf("params.tools lacks the %q tool", f.kind)
+		}
+		out = append(out, funcTool{name: s.Name, description: s.Description, fn: f.fn})
+	}
+	return out, nil
+}

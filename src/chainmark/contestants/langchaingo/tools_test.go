@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// pythonCases were produced by the Python contestant's tool
+// (chainmark.contestants.tools.calculate), which the harness's verifier mirrors: the Go tool
+// must return the very same strings.
+var pythonCases = []struct{ in, want string }{
+	{"25*4", "100"},
+	{"1+2*3", "7"},
+	{"(1+2)*3", "9"},
+	{"7/2", "3.5"},
+	{"10/5", "2"},
+	{"2/3", "0.6666666666666666"},
+	{"1.5*3", "4.5"},
+	{"0.1+0.2", "0.30000000000000004"},
+	{"-0.0", "0"},
+	{"3-3.0", "0"},
+	{"12.", "12"},
+	{".5", "0.5"},
+	{"1/3*3", "1"},
+	{"100000000000000000.0*1", "1e+17"},
+	{"1000000000000000.0", "1000000000000000.0"},
+	{"999999999999999.0", "999999999999999"},
+	{"0.00001", "1e-05"},
+	{"0.0001*1", "0.0001"},
+	{"123456789012345678901234567890*10", "1234567890123456789012345678900"},
+	{"2*-3", "-6"},
+	{"--2", "2"},
+	{"+-+2", "-2"},
+	{"-(2+3)*4", "-20"},
+	{"  42  ", "42"},
+	{"'25*4'", "100"},
+	{"\"7 / 2\"", "3.5"},
+	{"`3`", "3"},
+	{"1e5", "Error: unexpected character 'e'"},
+	{"abc", "Error: unexpected character 'a'"},
+	{"1+", "Error: unexpected end of expression"},
+	{"(1", "Error: unexpected end of expression"},
+	{"1)", "Error: unexpected ')'"},
+	{"2*(3", "Error: unexpected end of expression"},
+	{"'", "Error: empty expression"},
+	{"1 2", "Error: unexpected '2'"},
+	{"\u0661\u0662+1", "13"},
+	{"1/0", "Error: division by zero"},
+	{"1/0.0", "Error: division by zero"},
+	{"1/-0.0", "Error: division by zero"},
+	{"5//2", "Error: unexpected '/'"},
+	{"", "Error: empty expression"},
+	{"  ", "Error: empty expression"},
+	{")", "Error: unexpected ')'"},
+	{"2**3", "Error: unexpected '*'"},
+	{"1.2.3", "Error: unexpected '.3'"},
+	{".", "Error: unexpected character '.'"},
+	{"3 % 2", "Error: unexpected character '%'"},
+	{"1/3", "0.3333333333333333"},
+	{"-1/3", "-0.3333333333333333"},
+	{"2/7*1000000", "285714.2857142857"},
+	{"12345678.9*1000000000", "1.23456789e+16"},
+	{"0.1*0.1", "0.010000000000000002"},
+	{"1/1024/1024/1024/1024", "9.094947017729282e-13"},
+	{"x", "Error: unexpected character 'x'"},
+	{"\\", "Error: unexpected character '\\\\'"},
+	{"\"", "Error: empty expression"},
+	{"it's", "Error: unexpected character 'i'"},
+	{"\u00e9", "Error: unexpected character '\u00e9'"},
+	{"1+\u00e9", "Error: unexpected character '\u00e9'"},
+	{"(", "Error: unexpected end of expression"},
+	{"()", "Error: unexpected ')'"},
+	{"(((1)))", "1"},
+	{"10000000000000000000000/3", "3.3333333333333335e+21"},
+	{"3.0", "3"},
+	{"-7", "-7"},
+	{"4 * (2.5 + 0.5)", "12"},
+	{"0.5-0.5", "0"},
+	{"1'2", "Error: unexpected character \"'\""},
+	{"1\u0009+\u000a2", "3"},
+	{"1\u00002", "Error: unexpected character '\\x00'"},
+	{"1\u20002", "Error: unexpected '2'"},
+	{"1\u200b2", "Error: unexpected character '\\u200b'"},
+	{"\U0001d7d1+\U0001d7d2", "7"},
+	{"1\u001f+1", "2"},
+	{"9007199254740993*1.0", "9007199254740992.0"},
+	{"2/3-2/3", "0"},
+	{"-0.0*1", "0"},
+	{"1.0/3.0*3.0", "1"},
+	{"1\u007f", "Error: unexpected character '\\x7f'"},
+	{"1\u00a0+1", "2"},
+	{"1\u0085+1", "2"},
+	{"1+\"'\"", "Error: unexpected end of expression"},
+	{"0.1*3", "0.30000000000000004"},
+	{"1e", "Error: unexpected character 'e'"},
+	{"1/7", "0.14285714285714285"},
+	{"22/7*100", "314.2857142857143"},
+}
+
+func TestCalculateMatchesPython(t *testing.T) {
+	for _, c := range pythonCases {
+		if got := Calculate(c.in); got != c.want {
+			t.Errorf("Calculate(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCalculateLimits(t *testing.T) {
+	cases := []struct{ in, want string }{
+		// Python: OverflowError (int too large for a float), reported as out of range.
+		{"1" + strings.Repeat("0", 400) + "/3", "Error: number out of range"},
+		{"1" + strings.Repeat("0", 400) + "+0.5", "Error: number out of range"},
+		// Float overflow is inf in Python, not an error.
+		{"1" + strings.Repeat("0", 308) + ".0*10", "inf"},
+		// Python: RecursionError, reported as out of range.
+		{strings.Repeat("(", 400) + "1" + strings.Repeat(")", 400), "Error: number out of range"},
+		{strings.Repeat("-", 900) + "1", "1"},
+		{strings.Repeat("1", 1001), "Error: expression too long"},
+		{strings.Repeat("9", 999), strings.Repeat("9", 999)},
+	}
+	for _, c := range cases {
+		if got := Calculate(c.in); got != c.want {
+			t.Errorf("Calculate(%.40q...) = %.60q, want %.60q", c.in, got, c.want)
+		}
+	}
+}
+
+// expr is a generated expression with its value computed by Go arithmetic.
+type expr struct {
+	text    string
+	ival    int64   // exact value while no division happened
+	fval    float64 // value in float64 (exact for these small integers)
+	divides bool    // a division happened: Python's value is a float
+	divZero bool    // a division by zero happened
+}
+
+func genExpr(r *rand.Rand, depth int) expr {
+	space := func() string { return strings.Repeat(" ", r.IntN(2)) }
+	if depth == 0 || r.IntN(4) == 0 {
+		n := int64(r.IntN(50))
+		return expr{text: strconv.FormatInt(n, 10), ival: n, fval: float64(n)}
+	}
+	switch r.IntN(6) {
+	case 0:
+		e := genExpr(r, depth-1)
+		return expr{text: "(" + space() + e.text + space() + ")", ival: e.ival, fval: e.fval,
+			divides: e.divides, divZero: e.divZero}
+	case 1:
+		e := genExpr(r, depth-1)
+		return expr{text: "-(" + e.text + ")", ival: -e.ival, fval: -e.fval,
+			divides: e.divides, divZero: e.divZero}
+	}
+	a, b := genExpr(r, depth-1), genExpr(r, depth-1)
+	op := "+-*/"[r.IntN(4)]
+	out := expr{
+		text:    "(" + a.text + space() + string(op) + space() + b.text + ")",
+		divides: a.divides || b.divides,
+		divZero: a.divZero || b.divZero,
+	}
+	switch op {
+	case '+':
+		out.ival, out.fval = a.ival+b.ival, a.fval+b.fval
+	case '-':
+		out.ival, out.fval = a.ival-b.ival, a.fval-b.fval
+	case '*':
+		out.ival, out.fval = a.ival*b.ival, a.fval*b.fval
+	case '/':
+		out.divides = true
+		if b.fval == 0 {
+			out.divZero = true
+		} else {
+			out.fval = a.fval / b.fval
+		}
+	}
+	return out
+}
+
+func TestCalculateGeneratedExpressions(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	checked := map[string]int{}
+	for range 5000 {
+		e := genExpr(r, 4)
+		var want string
+		switch {
+		case e.divZero:
+			want = "Error: division by zero"
+			checked["division by zero"]++
+		case e.divides:
+			want = formatNumber(floatNumber(e.fval))
+			checked["float"]++
+		default:
+			want = strconv.FormatInt(e.ival, 10)
+			checked["integer"]++
+		}
+		if got := Calculate(e.text); got != want {
+			t.Fatalf("Calculate(%q) = %q, want %q", e.text, got, want)
+		}
+	}
+	for _, kind := range []string{"division by zero", "float", "integer"} {
+		if checked[kind] < 100 {
+			t.Errorf("only %d generated %s cases", checked[kind], kind)
+		}
+	}
+}
+
+func TestPyFloatRepr(t *testing.T) {
+	cases := []struct {
+		in   float64
+		want string
+	}{
+		{0.5, "0.5"}, {1e16, "1e+16"}, {1e15, "1000000000000000.0"}, {123456789.125, "123456789.125"},
+		{1e-5, "1e-05"}, {0.0001, "0.0001"}, {-2.5e-7, "-2.5e-07"}, {1.5e300, "1.5e+300"},
+		{math.Inf(1), "inf"}, {math.Inf(-1), "-inf"}, {math.NaN(), "nan"}, {0.1, "0.1"},
+		{1234567890123456.8, "1234567890123456.8"}, {12345678901234567.0, "1.2345678901234568e+16"},
+	}
+	for _, c := range cases {
+		if got := pyFloatRepr(c.in); got != c.want {
+			t.Errorf("pyFloatRepr(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWordLengthMatchesPython(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"phenomenon", "10"},
+		{"'knowledge'", "9"},
+		{"  \"word\"  ", "4"},
+		{"`x`", "1"},
+		{"", "0"},
+		{"h\u00e9llo", "5"},
+		{"\u65e5\u672c\u8a9e", "3"},
+		{" \u0009", "0"},
+		{"it's", "4"},
+		{"\u2003word\u2003", "4"},
+	}
+	for _, c := range cases {
+		if got := WordLength(c.in); got != c.want {
+			t.Errorf("WordLength(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestCounterPerRun(t *testing.T) {
+	spec := map[string]ToolSpec{
+		"word":    {Name: "WordLengthTool", Description: "w"},
+		"calc":    {Name: "SimpleCalculator", Description: "c"},
+		"counter": {Name: "CounterTool", Description: "n"},
+	}
+	for run := range 2 {
+		counter := &Counter{}
+		ts, err := makeTools(spec, counter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != 3 || ts[2].Name() != "CounterTool" || ts[2].Description() != "n" {
+			t.Fatalf("tools: %v", ts)
+		}
+		for i := 1; i <= 5; i++ {
+			got, err := ts[2].Call(context.Background(), "")
+			if err != nil || got != strconv.Itoa(i) {
+				t.Fatalf("run %d call %d: %q, %v", run, i, got, err)
+			}
+		}
+		if counter.Value() != 5 {
+			t.Fatalf("run %d: counter %d", run, counter.Value())
+		}
+		if got, _ := ts[1].Call(context.Background(), "'25 * 4'"); got != "100" {
+			t.Fatalf("calculator: %q", got)
+		}
+		if got, _ := ts[0].Call(context.Background(), "'knowledge'"); got != "9" {
+			t.Fatalf("word length: %q", got)
+		}
+	}
+	if _, err := makeTools(map[string]ToolSpec{"word": spec["word"]}, &Counter{}); err == nil {
+		t.Fatal("missing tools accepted")
+	}
+}
+
+func TestCounterConcurrent(t *testing.T) {
+	counter := &Counter{}
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 100 {
+				counter.Increment("")
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if counter.Value() != 800 {
+		t.Fatalf("counter %d, want 800", counter.Value())
+	}
+}
+
+func ExampleCalculate() {
+	fmt.Println(Calculate("25*4"), Calculate("7/2"), Calculate("1/0"), Calculate("2**3"))
+	// Output: 100 3.5 Error: division by zero Error: unexpected '*'
+}
