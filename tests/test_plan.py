@@ -42,7 +42,7 @@ def test_bad_selections_are_refused_with_a_reason(selection, message):
 
 def test_overrides_apply_only_where_the_parameter_exists():
     plan = build(Selection(iterations=3, overrides={"num_predict": 5}))
-    assert all(r.params["iterations"] == 3 for r in plan.runs)
+    assert all(r.params["iterations"] == 3 for r in plan.runs if "iterations" in r.params)
     for r in plan.runs:
         has_it = "num_predict" in r.scenario.params_for("quick")
         assert r.params.get("num_predict") == (5 if has_it else None), r.scenario.name
@@ -51,6 +51,17 @@ def test_overrides_apply_only_where_the_parameter_exists():
     assert parse_override("prompt=hello world") == ("prompt", "hello world")
     with pytest.raises(PlanError):
         parse_override("novalue")
+
+
+def test_concurrency_sweep_expands_only_scenarios_with_a_level():
+    plan = build(Selection(scenarios=["stress.concurrent_rag", "llm.latency"],
+                           contestants=["langchain-python"], concurrency=[1, 4, 4, 16]))
+    levels = [r.params.get("concurrency") for r in plan.runs]
+    assert levels == [1, 4, 16, None]
+    with pytest.raises(PlanError, match="none of the selected scenarios"):
+        build(Selection(scenarios=["llm.latency"], concurrency=[2]))
+    with pytest.raises(PlanError, match="at least 1"):
+        build(Selection(scenarios=["stress.saturation"], concurrency=[0]))
 
 
 def test_unimplemented_pairs_are_listed_not_dropped(tmp_path):
@@ -98,6 +109,8 @@ def test_every_spec_scenario_is_registered_with_both_profiles_where_implemented(
     for name in implemented:
         scenario = scenarios.get(name)
         for profile in scenarios.PROFILES:
-            assert scenario.params_for(profile)["iterations"] >= 1, (name, profile)
+            params = scenario.params_for(profile)
+            count = params.get("iterations") or params.get("concurrency") or params.get("turns")
+            assert count and count >= 1, (name, profile)
     seed = scenarios.get("llm.latency").params_for("seed")
     assert seed["iterations"] == 200 and seed["prompt"] == "Why is the sky blue?"

@@ -28,4 +28,4 @@ def chroma_server(data_dir: Path, log_path: Path, port: int | None = None) -> Ma
         chroma_executable(), "run", "--path", str(data_dir),
         "--host", "127.0.0.1", "--port", str(port),
     ]
-    return ManagedServer("chroma", argv, f"http://127.0.0.1:{port}{HEALTH_PATH}", log_path)
+    return ManagedServer("chroma", argv, f"http://127.0.0.1:{port}", HEALTH_PATH, log_path)

@@ -44,10 +44,13 @@ def wait_healthy(url: str, timeout_s: float, process: subprocess.Popen | None = 
 class ManagedServer:
     """Starts a command in its own process group and stops the whole group."""
 
-    def __init__(self, name: str, argv: list[str], health_url: str, log_path: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], base_url: str, health_path: str, log_path: Path
+    ) -> None:
         self.name = name
         self.argv = argv
-        self.health_url = health_url
+        self.base_url = base_url
+        self.health_url = base_url + health_path
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 

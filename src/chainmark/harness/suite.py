@@ -94,7 +94,7 @@ def backends(
             )
             server = stack.enter_context(llm_server(out_dir / "logs" / "llm.log", load_real))
             server.start(START_TIMEOUT_S)
-            llm_url = server.health_url.removesuffix("/api/version")
+            llm_url = server.base_url
             embedded = True
             llm_pid = server.process.pid if server.process else None
         else:
@@ -113,7 +113,7 @@ def backends(
                     chroma_server(out_dir / "chroma-data", out_dir / "logs" / "chroma.log")
                 )
                 chroma.start(CHROMA_START_TIMEOUT_S)
-                chroma_url = chroma.health_url.split("/api/")[0]
+                chroma_url = chroma.base_url
             else:
                 try:
                     wait_healthy(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout_s=10)

@@ -92,6 +92,8 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
         chunks = _bounded(_splitter(params).split_documents(docs), params["max_chunks"])
         texts = [c.page_content for c in chunks]
         embeddings = _embeddings(endpoints)
+        # One loop for every iteration: the async client's connections belong to it.
+        loop = asyncio.new_event_loop()
     rec.outputs["texts"] = len(texts)
     rec.begin()
     for _ in range(params["iterations"]):
@@ -99,11 +101,12 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
             # One call with every chunk: batching, if any, is the framework's business.
             op.output.update(_vectors_output(embeddings.embed_documents(texts)))
         with rec.op("concurrent") as op:
-            vectors = asyncio.run(
+            vectors = loop.run_until_complete(
                 _embed_concurrently(embeddings, texts, params["batch_size"], params["workers"])
             )
             op.output.update(_vectors_output(vectors))
     rec.end()
+    loop.close()
 
 
 def _ingest(

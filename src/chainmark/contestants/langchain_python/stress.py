@@ -127,12 +127,15 @@ def timeout(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
         )
         healthy = OllamaLLM(model=endpoints["model"], base_url=endpoints["llm_url"],
                             num_predict=1, temperature=0.0)
+        # One loop for every iteration: the async client's connections belong to it.
+        loop = asyncio.new_event_loop()
     rec.begin()
     for _ in range(params["iterations"]):
         with rec.op("timeout") as op:
             try:
-                text = asyncio.run(asyncio.wait_for(llm.ainvoke(params["prompt"]),
-                                                    params["client_timeout_s"]))
+                text = loop.run_until_complete(
+                    asyncio.wait_for(llm.ainvoke(params["prompt"]), params["client_timeout_s"])
+                )
                 op.output.update(outcome="completed", text=text)
             except Exception as exc:
                 op.output.update(outcome="error", error_kind=_error_kind(exc),
@@ -141,6 +144,7 @@ def timeout(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
         with rec.op("health") as op:
             op.output["text"] = healthy.invoke("Say OK.")
     rec.end()
+    loop.close()
 
 
 def _failing(message: str) -> Callable[[str], str]:

@@ -29,14 +29,16 @@ func fstringPrompt(template string, inputs []string) prompts.PromptTemplate {
 	return tmpl
 }
 
-// reactPrompt is params.react_prompt with the tools filled in as LangChain Python's
-// create_react_agent does: {tools} one "name: description" line per tool, {tool_names}
-// comma-separated. langchaingo supplies {input} and {agent_scratchpad}.
+// reactPrompt is params.react_prompt with the tools filled in the way LangChain Python's
+// create_react_agent does (render_text_description): {tools} one "name - description" line
+// per tool, {tool_names} comma-separated. Python also writes each tool function's Python
+// signature after the name ("WordLengthTool(text: 'str') -> 'str' - ..."), which has no Go
+// equivalent and is left out. langchaingo supplies {input} and {agent_scratchpad}.
 func reactPrompt(template string, ts []tools.Tool) prompts.PromptTemplate {
 	descriptions := make([]string, len(ts))
 	names := make([]string, len(ts))
 	for i, t := range ts {
-		descriptions[i] = t.Name() + ": " + t.Description()
+		descriptions[i] = t.Name() + " - " + t.Description()
 		names[i] = t.Name()
 	}
 	tmpl := fstringPrompt(template, []string{"input", "agent_scratchpad"})

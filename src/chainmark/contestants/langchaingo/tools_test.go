@@ -183,7 +183,7 @@ func genExpr(r *rand.Rand, depth int) expr {
 func TestCalculateGeneratedExpressions(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	checked := map[string]int{}
-	for range 5000 {
+	for range 20000 {
 		e := genExpr(r, 4)
 		var want string
 		switch {

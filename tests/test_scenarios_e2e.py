@@ -1,0 +1,188 @@
+"""Every LangChain Python scenario end to end: real CLI, real contestant processes, the real
+embedded server on synthetic models, the real Chroma server; small counts.
+
+Where a test needs a wrong result, it takes a real contestant's real output and changes one
+field, then asks the harness's verifier: that is exactly the check that must catch it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainmark import scenarios
+from chainmark.contract import ContestantResult, Operation
+from chainmark.harness import verify
+
+RAG_SMALL = ["--iterations", "2", "--set", "max_chunks=6"]
+OPS_SMALL = [
+    "--iterations", "2", "--set", "concurrency=4", "--set", "duration_s=1.5",
+    "--set", "turns=3", "--set", "checkpoints=[1,3]", "--set", "rounds=1",
+]
+
+
+def chainmark(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainmark.cli", *args], capture_output=True, text=True,
+        timeout=600, check=False, env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def run_scenarios(tmp: Path, llm: str, chroma: str, names: list[str], *extra: str) -> dict:
+    out = tmp / "run"
+    done = chainmark("run", "-s", ",".join(names), "-c", "langchain-python",
+                     "--llm-url", llm, "--chroma-url", chroma, "--out", str(out), *extra)
+    results = json.loads((out / "results.json").read_text())
+    results["_stdout"] = done.stdout + done.stderr
+    results["_exit"] = done.returncode
+    return results
+
+
+def by_scenario(results: dict) -> dict[str, dict]:
+    return {r["scenario"]: r for r in results["records"] if r["contestant"] == "langchain-python"}
+
+
+@pytest.fixture(scope="module")
+def rag_run(tmp_path_factory, llm_server, chroma_server) -> dict:
+    names = ["rag.split", "rag.embed", "rag.ingest", "rag.retrieve", "rag.e2e"]
+    return run_scenarios(tmp_path_factory.mktemp("rag"), llm_server, chroma_server, names,
+                         "--model", "synthetic", *RAG_SMALL)
+
+
+def test_rag_scenarios_pass_against_real_chroma(rag_run):
+    assert rag_run["_exit"] == 0, rag_run["_stdout"]
+    ran = by_scenario(rag_run)
+    assert {r["status"] for r in ran.values()} == {"passed"}, rag_run["_stdout"]
+    corpus = rag_run["header"]["corpus"]
+    assert corpus["docs_count"] == 50 and len(corpus["sha256"]) == 64
+    assert ran["rag.split"]["metrics"]["mb_per_s"]["count"] == 2
+    embed = ran["rag.embed"]["metrics"]
+    assert embed["docs_per_s"]["mean"] > 0 and embed["docs_per_s_concurrent"]["mean"] > 0
+    assert set(ran["rag.ingest"]["metrics"]) >= {"load_s", "split_s", "embed_store_s"}
+    assert ran["rag.retrieve"]["metrics"]["latency_s"]["count"] == 2
+    assert [p["status"] for p in rag_run["preparations"]] == ["passed"]
+
+
+def _raw_result(results: dict, scenario: str, level: str = "") -> ContestantResult:
+    """What the contestant process itself wrote, from the run's output folder."""
+    command = results["header"]["command"]
+    out = Path(command[command.index("--out") + 1])
+    folder = f"{scenario}__langchain-python" + (f"__{level}" if level else "")
+    return ContestantResult.model_validate_json((out / "runs" / folder / "result.json")
+                                                .read_text())
+
+
+def test_a_retriever_returning_fewer_than_k_is_caught(rag_run):
+    result = _raw_result(rag_run, "rag.retrieve")
+    params = by_scenario(rag_run)["rag.retrieve"]["params"]
+    assert verify.verify(result, params, None) == []
+    result.operations[1].output["documents"] = params["k"] - 1
+    problems = verify.verify(result, params, None)
+    assert problems == [f"operation 1 (retrieve): documents retrieved: expected {params['k']}, "
+                        f"got {params['k'] - 1}"]
+
+
+def test_a_wrong_chunk_count_is_caught(rag_run):
+    result = _raw_result(rag_run, "rag.split")
+    record = by_scenario(rag_run)["rag.split"]
+    true_chunks = result.operations[0].output["chunks"]
+    expect = {"chunks": true_chunks, "bytes": rag_run["header"]["corpus"]["large_document_bytes"]}
+    assert verify.verify(result, record["params"], None, expect) == []
+    result.operations[1].output["chunks"] = true_chunks - 1
+    problems = verify.verify(result, record["params"], None, expect)
+    assert any("chunk count changed between iterations" in p for p in problems)
+    assert any("chunks (harness's own count)" in p for p in problems)
+
+
+def test_stress_resilience_and_ops_scenarios_pass(tmp_path, llm_server, chroma_server):
+    names = ["stress.concurrent_rag", "stress.concurrent_agent", "stress.saturation",
+             "resilience.tool_failure", "resilience.parse_error", "ops.memory",
+             "ops.observability"]
+    # Each scenario on its default model family, at zero latency.
+    results = run_scenarios(tmp_path, llm_server, chroma_server, names, *OPS_SMALL,
+                            "--model", "synthetic")
+    ran = by_scenario(results)
+    assert {n: r["status"] for n, r in ran.items()} == dict.fromkeys(names, "passed"), (
+        results["_stdout"])
+    assert ran["stress.concurrent_rag"]["counts"]["ok"] == 4
+    assert ran["stress.saturation"]["metrics"]["ops_per_s"]["mean"] > 0
+    # LangChain lets a plain exception from a tool escape AgentExecutor.invoke: surfaced.
+    failure = _raw_result(results, "resilience.tool_failure")
+    assert {op.output["outcome"] for op in failure.operations} == {"surfaced"}
+    assert all("simulated tool failure" in op.output["error"] for op in failure.operations)
+    obs = ran["ops.observability"]["metrics"]
+    assert {"bare_ops_per_s", "logging_ops_per_s", "otel_ops_per_s",
+            "logging_throughput_change_pct", "otel_cpu_s"} <= set(obs)
+    rows = ran["ops.memory"]["series"]["checkpoints"]
+    assert [r["turn"] for r in rows] == [1, 3]
+    assert rows[1]["prompt_tokens"] > rows[0]["prompt_tokens"]  # the history grows
+    assert rows[0]["tracemalloc_peak_bytes"] > 0 and rows[0]["rss_bytes"] > 0
+
+
+def test_parse_errors_are_recovered_on_the_malformed_model(tmp_path, llm_server, chroma_server):
+    results = run_scenarios(tmp_path, llm_server, chroma_server, ["resilience.parse_error"],
+                            "--iterations", "1", "--model", "synthetic-malformed")
+    record = by_scenario(results)["resilience.parse_error"]
+    assert record["status"] == "passed", results["_stdout"]
+
+
+def test_timeout_returns_within_the_window_and_the_server_survives(tmp_path, llm_server,
+                                                                   chroma_server):
+    # The calibrated profile generates 600 tokens in ~6 s, so the 2 s timeout must fire.
+    results = run_scenarios(tmp_path, llm_server, chroma_server, ["resilience.timeout"],
+                            "--iterations", "1", "--model", "synthetic:smollm2-cpu")
+    record = by_scenario(results)["resilience.timeout"]
+    assert record["status"] == "passed", results["_stdout"]
+    assert 2.0 <= record["metrics"]["timeout_s"]["mean"] < 2.5
+
+
+def _timeout_result(seconds: float, outcome: str, kind: str | None) -> ContestantResult:
+    ns = int(seconds * 1e9)
+    timed = Operation(name="timeout", start_ns=0, end_ns=ns, elapsed_ns=ns,
+                      output={"outcome": outcome, "error_kind": kind, "error": "x"})
+    health = Operation(name="health", start_ns=ns, end_ns=ns + 1, elapsed_ns=1,
+                       output={"text": "OK"})
+    return ContestantResult(contract=1, contestant="t", scenario="resilience.timeout",
+                            language="python", runtime="t", operations=[timed, health])
+
+
+@pytest.mark.parametrize(
+    ("seconds", "outcome", "kind", "message"),
+    [
+        (2.1, "completed", None, "returned normally"),  # no timeout at all
+        (1.2, "error", "timeout", "outside [2.0, 2.5)"),  # early
+        (2.7, "error", "timeout", "outside [2.0, 2.5)"),  # late
+        (2.1, "error", "connection", "not a timeout"),  # the wrong error
+    ],
+)
+def test_timeout_verifier_rejects_early_late_and_wrong_errors(seconds, outcome, kind, message):
+    scenario = scenarios.get("resilience.timeout")
+    params = scenario.params_for("quick") | {"iterations": 1}
+    assert verify.verify(_timeout_result(2.1, "error", "timeout"), params, None,
+                         scenario.expect) == []
+    problems = verify.verify(_timeout_result(seconds, outcome, kind), params, None,
+                             scenario.expect)
+    assert any(message in p for p in problems), problems
+
+
+def test_failed_requests_count_as_failures_not_fast_successes(tmp_path, llm_server,
+                                                             chroma_server):
+    # One slot at the calibrated pace (~0.6 s a request) and a 1.5 s deadline: requests
+    # queued behind others time out while the first ones complete.
+    results = run_scenarios(
+        tmp_path, llm_server, chroma_server, ["stress.saturation"],
+        "--model", "synthetic:smollm2-cpu", "--set", "concurrency=6",
+        "--set", "duration_s=2", "--set", "timeout_s=1.5",
+    )
+    record = by_scenario(results)["stress.saturation"]
+    counts, metrics = record["counts"], record["metrics"]
+    assert counts["ok"] > 0 and counts.get("failed:timeout", 0) > 0, counts
+    assert metrics["completed"]["mean"] == counts["ok"]
+    assert metrics["ops_per_s"]["mean"] == pytest.approx(
+        counts["ok"] / metrics["wall_s"]["mean"])
+    assert "failed (timeout" in results["_stdout"]
