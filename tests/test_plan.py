@@ -1,6 +1,8 @@
 """Selection and bad input: every mistake gets a clear error naming what would be valid."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +103,13 @@ def test_builtin_registry_matches_what_each_python_contestant_implements():
     declared = {c.name: c.scenarios for c in BUILTIN}
     assert declared["langchain-python"] == set(LC) - INTERNAL_SCENARIOS
     assert declared["python-baseline"] == set(BASE) - INTERNAL_SCENARIOS
+
+
+def test_registry_matches_what_the_go_contestant_dispatches():
+    main_go = (Path(__file__).parents[1] / "src/chainmark/contestants/langchaingo/main.go")
+    dispatched = set(re.findall(r'^\s*"([a-z]+\.[a-z0-9_]+)":\s*\w+,', main_go.read_text(), re.M))
+    declared = {c.name: c.scenarios for c in BUILTIN}["langchaingo"]
+    assert declared == dispatched - INTERNAL_SCENARIOS
 
 
 def test_every_spec_scenario_is_registered_with_both_profiles_where_implemented():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +28,33 @@ class Contestant:
     # argv prefix; the harness appends REQUEST.json RESULT.json.
     command: tuple[str, ...]
     scenarios: frozenset[str]
+    # For compiled contestants: builds (or finds the cached build) and returns the argv
+    # prefix; raises chainmark.contestants.build.BuildError when it cannot.
+    builder: Callable[[], tuple[str, ...]] | None = None
 
     def implements(self, scenario: str) -> bool:
         return scenario in self.scenarios
+
+    def argv(self) -> tuple[str, ...]:
+        return self.builder() if self.builder is not None else self.command
+
+
+_built: dict[str, tuple[str, ...] | Exception] = {}
+
+
+def _go_binary() -> tuple[str, ...]:
+    """Builds once per harness process; a failed build is not retried for every scenario."""
+    from chainmark.contestants.build import BuildError, go_binary
+
+    if "go" not in _built:
+        try:
+            _built["go"] = (str(go_binary()),)
+        except BuildError as exc:
+            _built["go"] = exc
+    found = _built["go"]
+    if isinstance(found, Exception):
+        raise found
+    return found
 
 
 def _python_module(module: str) -> tuple[str, ...]:
@@ -52,6 +77,15 @@ BUILTIN: tuple[Contestant, ...] = (
         description="No framework: httpx against the Ollama API; what Python itself costs.",
         command=_python_module("chainmark.contestants.python_baseline"),
         scenarios=LLM,
+    ),
+    Contestant(
+        name="langchaingo",
+        language="go",
+        description="LangChainGo (github.com/tmc/langchaingo), the article's Go side; built "
+        "from src/chainmark/contestants/langchaingo on first use.",
+        command=(),
+        scenarios=LLM | RAG | AGENTS,
+        builder=_go_binary,
     ),
 )
 

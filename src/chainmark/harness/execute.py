@@ -11,6 +11,7 @@ from typing import Any
 import psutil
 from pydantic import ValidationError
 
+from chainmark.contestants.build import BuildError
 from chainmark.contract import ContestantRequest, ContestantResult, Endpoints
 from chainmark.harness import metrics, verify
 from chainmark.harness.launcher import ProcessLaunchError, ProcessOutcome, run_measured
@@ -109,7 +110,10 @@ def execute(
 
     if server_log is not None:
         server_log.mark()
-    argv = [*run.contestant.command, str(request_path), str(result_path)]
+    try:
+        argv = [*run.contestant.argv(), str(request_path), str(result_path)]
+    except BuildError as exc:
+        return finish(Status.ERROR, str(exc))
     server_cpu_before = _process_cpu(server_pid)
     try:
         outcome = run_measured(argv, run.timeout_s, log_dir=work_dir)
