@@ -48,3 +48,14 @@ def test_exit_code_and_stderr_are_kept(tmp_path):
     outcome = run_measured([sys.executable, "-c", code], timeout_s=30, log_dir=tmp_path)
     assert outcome.exit_code == 7
     assert "boom happened" in outcome.stderr_tail
+
+
+def test_a_child_is_not_charged_the_harness_memory(tmp_path):
+    # A forked child carries the parent's pages until it execs; wait4's ru_maxrss would
+    # report them as the child's peak. The launcher must not.
+    ballast = bytearray(300 * 1024 * 1024)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    outcome = run_measured(["/bin/sleep", "0.3"], timeout_s=30, log_dir=tmp_path)
+    assert outcome.max_rss_bytes < 50 * 1024 * 1024
+    del ballast

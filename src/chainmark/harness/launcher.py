@@ -17,6 +17,10 @@ from pathlib import Path
 import psutil
 
 SAMPLE_INTERVAL_S = 0.02
+# A compiled contestant may live only tens of milliseconds: sample densely at first so its
+# high-water mark is read after it has grown, not only at start-up.
+EARLY_INTERVAL_S = 0.002
+EARLY_PERIOD_S = 0.3
 KILL_GRACE_S = 2.0
 
 
@@ -53,6 +57,22 @@ class ProcessOutcome:
         if len(inside) < 2:
             return None
         return inside[-1].cpu_s - inside[0].cpu_s
+
+
+def _high_water_mark(pid: int) -> int | None:
+    """The kernel's peak RSS of the process since its last exec (VmHWM), in bytes.
+
+    Unlike wait4's ru_maxrss it does not include the harness's own memory, which a forked
+    child carries until it execs.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def _tree_usage(proc: psutil.Process) -> tuple[int, float]:
@@ -122,6 +142,7 @@ def run_measured(
 
     started = time.monotonic()
     samples: list[RssSample] = []
+    high_water = 0
     ps = psutil.Process(child.pid)
     timed_out = False
     status, usage = None, None
@@ -136,12 +157,14 @@ def run_measured(
                 samples.append(RssSample(time.time_ns(), rss, cpu))
             except psutil.Error:
                 pass
+            high_water = max(high_water, _high_water_mark(child.pid) or 0)
             if time.monotonic() - started > timeout_s:
                 timed_out = True
                 kill_group(child.pid)
                 _, status, usage = os.wait4(child.pid, 0)
                 break
-            time.sleep(SAMPLE_INTERVAL_S)
+            early = time.monotonic() - started < EARLY_PERIOD_S
+            time.sleep(EARLY_INTERVAL_S if early else SAMPLE_INTERVAL_S)
     except BaseException:
         # Ctrl-C or any harness error: the contestant must not outlive us.
         kill_group(child.pid)
@@ -161,8 +184,8 @@ def run_measured(
         wall_s=wall_s,
         cpu_user_s=usage.ru_utime if usage else 0.0,
         cpu_sys_s=usage.ru_stime if usage else 0.0,
-        # ru_maxrss is in KiB on Linux; it also covers spikes between two samples.
-        max_rss_bytes=max(peak_sampled, (usage.ru_maxrss * 1024) if usage else 0),
+        # VmHWM covers spikes between two samples; the tree sum covers child processes.
+        max_rss_bytes=max(peak_sampled, high_water),
         samples=samples,
         stderr_tail=_tail(stderr_path),
     )

@@ -87,7 +87,9 @@ def plan(question: str) -> list[Step]:
     for m in _COUNT.finditer(question):
         low, high = int(m.group(1)), int(m.group(2))
         steps = min(max(high - low + 1, 0), MAX_COUNT_STEPS)
-        found.append((m.start(), [Step("counter", "", f"count to {low + i}")
+        # The number being counted is the input a capable model writes; an empty Action Input
+        # is legal ReAct but stock LangChainGo cannot parse it.
+        found.append((m.start(), [Step("counter", str(low + i), f"count to {low + i}")
                                   for i in range(steps)]))
     return [step for _, steps in sorted(found, key=lambda f: f[0]) for step in steps]
 
