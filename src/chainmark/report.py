@@ -151,6 +151,41 @@ def _published(record: ScenarioRecord, metric: str) -> str:
     return "-"
 
 
+def _ratios(results: RunResults) -> list[str]:
+    """LangChain Python against LangChainGo, measured here and as the article published it."""
+    passed = {(r.scenario, r.contestant, r.model, str(r.params.get("concurrency"))): r
+              for r in _ran(results) if r.status is Status.PASSED}
+    rows = []
+    for (scenario, contestant, model, level), py in sorted(passed.items()):
+        go = passed.get((scenario, "langchaingo", model, level))
+        if contestant != "langchain-python" or go is None:
+            continue
+        metric, py_s = primary(py)
+        go_s = go.metrics.get(metric)
+        if py_s is None or go_s is None or not go_s.mean or metric.endswith("_pct"):
+            continue
+        # Durations: how many times longer Python took; rates: how many times more Go did.
+        rate = "_per_s" in metric
+        measured = (go_s.mean / py_s.mean) if rate else (py_s.mean / go_s.mean)
+        published = next((p for p in registry.BY_NAME[scenario].published
+                          if p.metric == metric), None)
+        claim = "-"
+        if published and published.go and published.python:
+            claim = (f"{published.go / published.python:.2f}×" if rate
+                     else f"{published.python / published.go:.2f}×")
+        # The absolute gap says whether the ratio matters next to the model's own time.
+        gap = "-" if rate else fmt_value(py_s.mean - go_s.mean)
+        rows.append(f"| {scenario} | `{model}` | {metric} | {measured:.2f}× | {gap} | {claim} |")
+    if not rows:
+        return []
+    return ["", "## LangChainGo's advantage over LangChain Python", "",
+            "Python's time ÷ Go's time (or Go's rate ÷ Python's rate): above 1× Go is faster. "
+            "The article's ratio comes from its own figures (llama3:8b, its hardware).", "",
+            "| scenario | model | metric | measured | Python − Go | article |",
+            "|---|---|---|--:|--:|--:|",
+            *rows]
+
+
 def _sweep(results: RunResults) -> list[str]:
     swept = [r for r in _ran(results) if "concurrency" in r.params and r.metrics]
     if not swept:
@@ -267,6 +302,7 @@ def markdown(results: RunResults) -> str:
         lines += ["", f"Corpus: {c['source']}; large document {c['large_document_bytes']:,} "
                   f"bytes, {c['docs_count']} documents ({c['docs_bytes']:,} bytes); "
                   f"sha256 `{c['sha256']}`."]
+    lines += _ratios(results)
     lines += _sweep(results)
     lines += _checkpoints(results)
     lines += _details(results)

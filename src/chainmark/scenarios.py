@@ -116,7 +116,7 @@ QA_QUERY = "Summarize the key themes from the documents in one paragraph."
 # seed stores all of them (~850) as the article did; quick bounds the embedding work.
 # On 2 CPU cores smollm2:135m embeds a 1000-character chunk in about a second, so quick keeps
 # every embedding workload to a few dozen chunks.
-PREPARE = {"seed": {**SPLIT, "max_chunks": None}, "quick": {**SPLIT, "max_chunks": 24}}
+PREPARE = {"seed": {**SPLIT, "max_chunks": None}, "quick": {**SPLIT, "max_chunks": 12}}
 
 
 # The classic ReAct prompt (hwchase17/react), sent to every contestant so all show the model
@@ -257,11 +257,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         primary_metric="docs_per_s",
         needs_corpus=True,
         params={
-            # seed: every chunk of the 10 MB document; quick: the first 24, in batches small
+            # seed: every chunk of the 10 MB document; quick: the first 16, in batches small
             # enough that all 8 workers still get work.
             "seed": {**SPLIT, "iterations": 1, "max_chunks": None, "batch_size": 100,
                      "workers": 8},
-            "quick": {**SPLIT, "iterations": 1, "max_chunks": 24, "batch_size": 3,
+            "quick": {**SPLIT, "iterations": 1, "max_chunks": 16, "batch_size": 2,
                       "workers": 8},
         },
         published=(
@@ -279,7 +279,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         needs_corpus=True,
         params={
             "seed": {**SPLIT, "iterations": 1, "max_chunks": None},
-            "quick": {**SPLIT, "iterations": 1, "max_chunks": 16},
+            "quick": {**SPLIT, "iterations": 1, "max_chunks": 8},
         },
         published=(
             Published("load_s", "s", 0.0178, 0.1105),
@@ -325,7 +325,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         model_kind=ModelKind.SCRIPTED,
         params={
             "seed": _agent("What is the character length of the word 'phenomenon'?", 20),
-            "quick": _agent("What is the character length of the word 'phenomenon'?", 3),
+            "quick": _agent("What is the character length of the word 'phenomenon'?", 2),
         },
         expect={"answer_contains": ["10"], "tool_calls": {"WordLengthTool": 1}},
         published=(Published("latency_s", "s", 1.95, 3.05),),
@@ -339,7 +339,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         params={
             profile: _agent("What is 25 multiplied by 4, and what is the character length of "
                             "the word 'knowledge'?", n)
-            for profile, n in (("seed", 20), ("quick", 3))
+            for profile, n in (("seed", 20), ("quick", 2))
         },
         expect={"answer_contains": ["100", "9"],
                 "tool_calls": {"SimpleCalculator": 1, "WordLengthTool": 1}},
@@ -354,7 +354,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         params={
             profile: _agent("Using the CounterTool, count from 1 to 5 by calling the tool for "
                             "each number.", n)
-            for profile, n in (("seed", 20), ("quick", 2))
+            for profile, n in (("seed", 20), ("quick", 1))
         },
         expect={"answer_contains": ["5"], "tool_calls": {"CounterTool": 5}, "counter": 5},
         published=(Published("latency_s", "s", 9.12, 18.51),),
@@ -367,7 +367,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         model_kind=ModelKind.SCRIPTED,
         params={
             "seed": {**ROUTER, "iterations": 20, "warmup": 1},
-            "quick": {**ROUTER, "iterations": 3, "warmup": 1},
+            "quick": {**ROUTER, "iterations": 2, "warmup": 1},
         },
         expect={"routes": {"What is 15 * 12?": "math", "Write a haiku about a sunset.": "prose"}},
         published=(Published("latency_s", "s", 1.402, 2.153, "Go overhead 2.0 ms"),),
