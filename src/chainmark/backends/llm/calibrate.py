@@ -34,6 +34,7 @@ from chainmark.backends.llm.profiles import (
 )
 from chainmark.backends.llm.real import RealModel
 from chainmark.backends.llm.synthetic import count_tokens
+from chainmark.machine import cpu_model
 
 PROFILE_NAME = "smollm2-cpu"
 SHORT_PROMPT = "Hi"
@@ -46,16 +47,6 @@ ANSWER_RUNS = ((None, 0.0), (1, 0.8), (2, 0.8))
 _FILLER = ("river stone light cloud paper garden window music number letter forest engine "
            "market bridge winter summer doctor island planet rocket signal")
 _WORDS = _FILLER.split()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def long_text(words: int) -> str:

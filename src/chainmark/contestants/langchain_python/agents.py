@@ -11,20 +11,10 @@ from langchain_classic.agents import AgentExecutor, create_react_agent
 from langchain_classic.chains import LLMChain
 from langchain_core.prompts import PromptTemplate
 from langchain_core.tools import Tool
-from langchain_ollama import OllamaLLM
 
 from chainmark.contestants._protocol import Recorder, setup_timer
+from chainmark.contestants.langchain_python.scenarios import llm_for
 from chainmark.contestants.tools import Counter, calculate, word_length
-
-
-def llm_for(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
-    return OllamaLLM(
-        model=endpoints["model"],
-        base_url=endpoints["llm_url"],
-        temperature=params["temperature"],
-        num_predict=params["num_predict"],
-        seed=params["seed"],
-    )
 
 
 def make_tools(params: dict[str, Any], counter: Counter,

@@ -27,7 +27,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Span, Tracer, set_span_in_context
 
 from chainmark.contestants._protocol import Recorder, setup_timer
-from chainmark.contestants.langchain_python.agents import AgentRunner, llm_for, outputs
+from chainmark.contestants.langchain_python.agents import AgentRunner, outputs
+from chainmark.contestants.langchain_python.scenarios import llm_for
 from chainmark.contestants.langchain_python.stress import _timed
 from chainmark.contestants.tools import Counter
 

@@ -13,10 +13,11 @@ from langchain_chroma import Chroma
 from langchain_classic.chains import RetrievalQA
 from langchain_community.document_loaders import DirectoryLoader, TextLoader
 from langchain_core.documents import Document
-from langchain_ollama import OllamaEmbeddings, OllamaLLM
+from langchain_ollama import OllamaEmbeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from chainmark.contestants._protocol import Recorder, setup_timer
+from chainmark.contestants.langchain_python.scenarios import llm_for
 
 
 def _splitter(params: dict[str, Any]) -> RecursiveCharacterTextSplitter:
@@ -169,13 +170,7 @@ def rag_retrieve(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorde
 def rag_e2e(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     with setup_timer(rec):
         _, store = _store(endpoints, params["collection"], _embeddings(endpoints))
-        llm = OllamaLLM(
-            model=endpoints["model"],
-            base_url=endpoints["llm_url"],
-            temperature=params["temperature"],
-            num_predict=params["num_predict"],
-            seed=params["seed"],
-        )
+        llm = llm_for(params, endpoints)
         qa = RetrievalQA.from_chain_type(
             llm=llm,
             chain_type="stuff",

@@ -9,7 +9,8 @@ from langchain_ollama import OllamaLLM
 from chainmark.contestants._protocol import Recorder, ScenarioRef, setup_timer
 
 
-def _llm(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
+def llm_for(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
+    """The article's client: OllamaLLM with the scenario's sampling options."""
     return OllamaLLM(
         model=endpoints["model"],
         base_url=endpoints["llm_url"],
@@ -21,7 +22,7 @@ def _llm(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
 
 def llm_latency(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     with setup_timer(rec):
-        llm = _llm(params, endpoints)
+        llm = llm_for(params, endpoints)
     prompt = params["prompt"]
     for _ in range(params["warmup"]):
         llm.invoke(prompt)
@@ -34,7 +35,7 @@ def llm_latency(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder
 
 def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     with setup_timer(rec):
-        llm = _llm(params, endpoints)
+        llm = llm_for(params, endpoints)
     prompt = params["prompt"]
     for _ in range(params["warmup"]):
         for _chunk in llm.stream(prompt):

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/tmc/langchaingo/agents"
+	"github.com/tmc/langchaingo/callbacks"
 	"github.com/tmc/langchaingo/chains"
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/prompts"
@@ -96,30 +97,75 @@ type agentRunner struct {
 	opts   []chains.ChainCallOption
 }
 
+// agentConfig varies one run for the stress, resilience and operations scenarios; its zero
+// value is the plain agent of agent.*.
+type agentConfig struct {
+	// llm replaces the runner's client (observability: a client that reports to handler).
+	llm llms.Model
+	// handler is given to the agent, its LLM chain, the executor and the tools.
+	handler callbacks.Handler
+	// tools changes how the tools are built (e.g. one that fails).
+	tools []toolOption
+	// parseErrors, if set, is the executor's parser-error handler: an unparsable reply
+	// becomes an observation instead of ending the run.
+	parseErrors *agents.ParserErrorHandler
+}
+
 // run builds a fresh executor over fresh tools and one fresh counter, as the Python
 // contestant does per run, and asks the question. The output is filled even when the
 // executor fails (e.g. it ran out of iterations), so the report shows how far it got.
 func (r *agentRunner) run(ctx context.Context, question string, output map[string]any) error {
+	return r.runWith(ctx, question, output, agentConfig{})
+}
+
+// runWith is run with cfg's changes. With a parser-error handler, the steps langchaingo adds
+// for replies it could not parse (no action, the complaint as observation) are counted in
+// output["parse_errors"] and left out of the tool calls, as LangChain Python's "_Exception"
+// steps are by the Python contestant.
+func (r *agentRunner) runWith(ctx context.Context, question string, output map[string]any,
+	cfg agentConfig,
+) error {
 	counter := &Counter{}
-	ts, err := makeTools(r.params.Tools, counter)
+	toolOpts := cfg.tools
+	if cfg.handler != nil {
+		toolOpts = append(append([]toolOption{}, toolOpts...), withToolHandler(cfg.handler))
+	}
+	ts, err := makeTools(r.params.Tools, counter, toolOpts...)
 	if err != nil {
 		return err
 	}
-	var agent agents.Agent = agents.NewOneShotAgent(r.llm, ts,
-		agents.WithPrompt(reactPrompt(r.params.ReactPrompt, ts)))
+	llm := r.llm
+	if cfg.llm != nil {
+		llm = cfg.llm
+	}
+	agentOpts := []agents.Option{agents.WithPrompt(reactPrompt(r.params.ReactPrompt, ts))}
+	executorOpts := []agents.Option{
+		agents.WithMaxIterations(r.params.MaxIter),
+		agents.WithReturnIntermediateSteps(),
+	}
+	if cfg.handler != nil {
+		agentOpts = append(agentOpts, agents.WithCallbacksHandler(cfg.handler))
+		executorOpts = append(executorOpts, agents.WithCallbacksHandler(cfg.handler))
+	}
+	if cfg.parseErrors != nil {
+		executorOpts = append(executorOpts, agents.WithParserErrorHandler(cfg.parseErrors))
+	}
+	var agent agents.Agent = agents.NewOneShotAgent(llm, ts, agentOpts...)
 	var fallback *fallbackAgent
 	if os.Getenv(fallbackEnv) == "1" {
 		fallback = &fallbackAgent{OneShotZeroAgent: agent.(*agents.OneShotZeroAgent)}
 		agent = fallback
 	}
-	executor := agents.NewExecutor(agent,
-		agents.WithMaxIterations(r.params.MaxIter),
-		agents.WithReturnIntermediateSteps(),
-	)
+	executor := agents.NewExecutor(agent, executorOpts...)
 	result, runErr := chains.Call(ctx, executor, map[string]any{"input": question}, r.opts...)
 	calls := []map[string]any{}
+	parseErrors := 0
 	if steps, ok := result["intermediateSteps"].([]schema.AgentStep); ok {
 		for _, s := range steps {
+			if cfg.parseErrors != nil && s.Action.Tool == "" && s.Action.Log == "" {
+				parseErrors++
+				continue
+			}
 			calls = append(calls, map[string]any{
 				"tool": s.Action.Tool,
 				// What the executor handed the tool.
@@ -132,6 +178,9 @@ func (r *agentRunner) run(ctx context.Context, question string, output map[strin
 	output["text"] = text
 	output["tool_calls"] = calls
 	output["counter"] = counter.Value()
+	if cfg.parseErrors != nil {
+		output["parse_errors"] = parseErrors
+	}
 	if fallback != nil {
 		output["parse_fallbacks"] = fallback.fallbacks
 	}
@@ -144,12 +193,20 @@ func (r *agentRunner) run(ctx context.Context, question string, output map[strin
 	return nil
 }
 
-func runAgent(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error {
+// checkAgentParams checks what every agent scenario needs.
+func checkAgentParams(p *Params) error {
 	if p.ReactPrompt == "" || p.Question == "" {
 		return errors.New("params.react_prompt and params.question are required")
 	}
 	if p.MaxIter <= 0 {
 		return fmt.Errorf("params.max_iterations must be positive, got %d", p.MaxIter)
+	}
+	return nil
+}
+
+func runAgent(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error {
+	if err := checkAgentParams(p); err != nil {
+		return err
 	}
 	// The LLM client is built once; executors and tools per run (part of a request's cost in
 	// the article's code too).

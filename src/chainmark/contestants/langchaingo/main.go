@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -75,6 +76,21 @@ type Params struct {
 	Queries     []string `json:"queries"`
 
 	Tools map[string]ToolSpec `json:"tools"`
+
+	// Stress, resilience and operations scenarios.
+	Concurrency    int      `json:"concurrency"`
+	TimeoutS       float64  `json:"timeout_s"`
+	DurationS      float64  `json:"duration_s"`
+	ClientTimeoutS float64  `json:"client_timeout_s"`
+	FailingTool    string   `json:"failing_tool"`
+	FailureMessage string   `json:"failure_message"`
+	HandleParseErr bool     `json:"handle_parsing_errors"`
+	FirstTurn      string   `json:"first_turn"`
+	NextTurn       string   `json:"next_turn"`
+	Turns          int      `json:"turns"`
+	Checkpoints    []int    `json:"checkpoints"`
+	Rounds         int      `json:"rounds"`
+	Modes          []string `json:"modes"`
 }
 
 // Op is one timed operation.
@@ -110,8 +126,10 @@ type Result struct {
 	Error          *string           `json:"error"`
 }
 
-// Recorder times operations and collects what the harness should see.
+// Recorder times operations and collects what the harness should see. Op may be called from
+// several goroutines at once (the stress scenarios); the rest is called from one.
 type Recorder struct {
+	mu           sync.Mutex
 	ops          []*Op
 	outputs      map[string]any
 	setup        time.Duration
@@ -124,12 +142,16 @@ func newRecorder() *Recorder { return &Recorder{outputs: map[string]any{}} }
 // Begin marks the start of the timed region (after setup and warm-up).
 func (r *Recorder) Begin() {
 	now := time.Now().UnixNano()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.measureStart = &now
 }
 
 // End marks the end of the timed region.
 func (r *Recorder) End() {
 	now := time.Now().UnixNano()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.measureEnd = &now
 }
 
@@ -144,9 +166,12 @@ func (r *Recorder) Setup(fn func() error) error {
 // Op times fn as one operation. A returned error (or a panic) marks the operation failed and
 // is recorded, not propagated: the benchmark loop goes on so the harness sees every failure.
 func (r *Recorder) Op(name string, fn func(op *Op) error) {
+	r.mu.Lock()
 	if r.measureStart == nil {
-		r.Begin()
+		now := time.Now().UnixNano()
+		r.measureStart = &now
 	}
+	r.mu.Unlock()
 	op := &Op{Name: name, OK: true, Output: map[string]any{}}
 	op.StartNs = time.Now().UnixNano()
 	op.t0 = time.Now()
@@ -164,7 +189,9 @@ func (r *Recorder) Op(name string, fn func(op *Op) error) {
 		msg := err.Error()
 		op.OK, op.Error = false, &msg
 	}
+	r.mu.Lock()
 	r.ops = append(r.ops, op)
+	r.mu.Unlock()
 }
 
 // ScenarioFunc runs one scenario.
@@ -182,6 +209,15 @@ var scenarios = map[string]ScenarioFunc{
 	"agent.multi":     runAgent,
 	"agent.high_freq": runAgent,
 	"workflow.router": workflowRouter,
+
+	"stress.concurrent_rag":   concurrentRAG,
+	"stress.concurrent_agent": concurrentAgent,
+	"stress.saturation":       saturation,
+	"resilience.timeout":      resilienceTimeout,
+	"resilience.tool_failure": toolFailure,
+	"resilience.parse_error":  parseError,
+	"ops.memory":              opsMemory,
+	"ops.observability":       observability,
 	// Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
 	"rag.prepare": ragPrepare,
 }

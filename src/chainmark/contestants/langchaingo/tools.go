@@ -6,7 +6,8 @@ package main
 //
 // Tools never return an error: an agent framework turns a tool's return value into an
 // observation, while an error escaping a tool would abort langchaingo's executor and measure
-// its error path instead.
+// its error path instead. The one exception is resilience.tool_failure, which swaps a tool
+// for one that fails (withFailingTool) to measure exactly that path.
 
 import (
 	"context"
@@ -20,6 +21,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tmc/langchaingo/callbacks"
 	"github.com/tmc/langchaingo/tools"
 )
 
@@ -483,19 +485,35 @@ func (c *Counter) Value() int {
 	return c.value
 }
 
-// funcTool adapts a plain function to langchaingo's tools.Tool.
+// funcTool adapts a plain function to langchaingo's tools.Tool. In langchaingo a tool reports
+// its own start and end to a callbacks.Handler (as tools.Calculator does); the executor only
+// reports the agent's action.
 type funcTool struct {
 	name        string
 	description string
-	fn          func(string) string
+	fn          func(string) (string, error)
+	handler     callbacks.Handler
 }
 
 var _ tools.Tool = funcTool{}
 
 func (t funcTool) Name() string        { return t.name }
 func (t funcTool) Description() string { return t.description }
-func (t funcTool) Call(_ context.Context, input string) (string, error) {
-	return t.fn(input), nil
+func (t funcTool) Call(ctx context.Context, input string) (string, error) {
+	if t.handler != nil {
+		t.handler.HandleToolStart(ctx, input)
+	}
+	out, err := t.fn(input)
+	if err != nil {
+		if t.handler != nil {
+			t.handler.HandleToolError(ctx, err)
+		}
+		return "", err
+	}
+	if t.handler != nil {
+		t.handler.HandleToolEnd(ctx, out)
+	}
+	return out, nil
 }
 
 // ToolSpec is a tool's name and description from the scenario parameters.
@@ -504,19 +522,63 @@ type ToolSpec struct {
 	Description string `json:"description"`
 }
 
+// toolConfig is what makeTools' options change.
+type toolConfig struct {
+	handler callbacks.Handler
+	failing map[string]error
+}
+
+// toolOption changes how makeTools builds the tools.
+type toolOption func(*toolConfig)
+
+// withToolHandler makes every tool report to handler.
+func withToolHandler(handler callbacks.Handler) toolOption {
+	return func(c *toolConfig) { c.handler = handler }
+}
+
+// withFailingTool makes the tool of this kind (word, calc, counter) return err instead of
+// its result: what a Go tool does when it fails.
+func withFailingTool(kind string, err error) toolOption {
+	return func(c *toolConfig) {
+		if c.failing == nil {
+			c.failing = map[string]error{}
+		}
+		c.failing[kind] = err
+	}
+}
+
+// infallible adapts a tool function that cannot fail.
+func infallible(fn func(string) string) func(string) (string, error) {
+	return func(input string) (string, error) { return fn(input), nil }
+}
+
 // makeTools builds the three tools named and described by params.tools, over one counter.
-func makeTools(spec map[string]ToolSpec, counter *Counter) ([]tools.Tool, error) {
+func makeTools(spec map[string]ToolSpec, counter *Counter, opts ...toolOption) ([]tools.Tool, error) {
+	var cfg toolConfig
+	for _, opt := range opts {
+		opt(&cfg)
+	}
 	fns := []struct {
 		kind string
 		fn   func(string) string
 	}{{"word", WordLength}, {"calc", Calculate}, {"counter", counter.Increment}}
+	for kind := range cfg.failing {
+		if kind != "word" && kind != "calc" && kind != "counter" {
+			return nil, fmt.Errorf("no %q tool to fail (word, calc, counter)", kind)
+		}
+	}
 	out := make([]tools.Tool, 0, len(fns))
 	for _, f := range fns {
 		s, ok := spec[f.kind]
 		if !ok || s.Name == "" {
 			return nil, fmt.Errorf("params.tools lacks the %q tool", f.kind)
 		}
-		out = append(out, funcTool{name: s.Name, description: s.Description, fn: f.fn})
+		fn := infallible(f.fn)
+		if err, fails := cfg.failing[f.kind]; fails {
+			fn = func(string) (string, error) { return "", err }
+		}
+		out = append(out, funcTool{name: s.Name, description: s.Description, fn: fn,
+			handler: cfg.handler})
 	}
 	return out, nil
 }
