@@ -22,8 +22,11 @@ def test_default_plan_runs_every_implemented_pair_on_the_quick_profile():
 def test_models_default_to_real_where_it_can_do_the_work():
     plan = build(Selection(scenarios=["llm.latency"]))
     assert {r.model for r in plan.runs} == {scenarios.REAL_MODEL}
-    plan = build(Selection(scenarios=["llm.latency"], model="synthetic"))
+    plan = build(Selection(scenarios=["llm.latency"], models=["synthetic"]))
     assert {r.model for r in plan.runs} == {"synthetic"}
+    plan = build(Selection(scenarios=["llm.latency"], contestants=["langchain-python"],
+                           models=["smollm2:135m", "synthetic:smollm2-cpu"]))
+    assert [r.model for r in plan.runs] == ["smollm2:135m", "synthetic:smollm2-cpu"]
 
 
 @pytest.mark.parametrize(

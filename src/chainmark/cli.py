@@ -104,8 +104,9 @@ def run(
     profile: Annotated[str, typer.Option(help="Parameter profile: quick or seed.")] = "quick",
     model: Annotated[
         str | None,
-        typer.Option(help="Model for every scenario (default: smollm2:135m where it can do the "
-                     "work, the synthetic model where it cannot)."),
+        typer.Option(help="Model(s) for every scenario, comma-separated to compare several in "
+                     "one run (default: smollm2:135m where it can do the work, a synthetic "
+                     "model where it cannot)."),
     ] = None,
     llm_url: Annotated[
         str | None, typer.Option(help="Use this Ollama-compatible server instead of starting one.")
@@ -144,7 +145,7 @@ def run(
                 scenarios=_split(scenario),
                 contestants=_split(contestant),
                 profile=profile,
-                model=model,
+                models=_split(model),
                 iterations=iterations,
                 overrides=overrides,
                 timeout_s=timeout,
@@ -239,6 +240,28 @@ def report_(
     target = markdown or results_path.with_name("report.md")
     target.write_text(report.markdown(results), encoding="utf-8")
     console.print(f"report: {target}")
+
+
+@app.command()
+def data(
+    out: Annotated[
+        Path | None, typer.Option(help="Corpus folder (default: .cache/chainmark/corpus-vN, or "
+                                  "$CHAINMARK_CORPUS_DIR).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Regenerate even if the corpus is intact.")] = False,
+) -> None:
+    """Generate the RAG corpus (deterministic; `run` does this on demand)."""
+    from chainmark.corpus import default_corpus_dir, ensure_corpus, generate_corpus
+
+    root = out or default_corpus_dir()
+    info = generate_corpus(root) if force else ensure_corpus(root)
+    console.print(f"corpus: {info.root}")
+    console.print(f"  {info.large_document.name}: {info.large_document_bytes:,} bytes")
+    console.print(
+        f"  {info.docs_dir.name}/: {info.docs_count} documents, {info.docs_bytes:,} bytes"
+    )
+    console.print(f"  source: {info.source}")
+    console.print(f"  sha256: {info.sha256}")
 
 
 class Backend(StrEnum):

@@ -225,6 +225,22 @@ def _checkpoints(results: RunResults) -> list[str]:
     return lines
 
 
+def _parameters(results: RunResults) -> list[str]:
+    """What each scenario was asked to do, so a quick-profile figure is never mistaken for a
+    seed one (prompts and templates are left out: they are in results.json)."""
+    seen: dict[str, dict] = {}
+    for r in _ran(results):
+        seen.setdefault(r.scenario, r.params)
+    if not seen:
+        return []
+    lines = ["", f"## Parameters (profile `{results.header.profile}`)", ""]
+    for scenario, params in seen.items():
+        shown = {k: v for k, v in params.items()
+                 if not isinstance(v, dict) and not (isinstance(v, str) and len(v) > 60)}
+        lines.append(f"- {scenario}: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    return lines
+
+
 def _details(results: RunResults) -> list[str]:
     lines = ["", "## Every figure", "",
              "| scenario | contestant | metric | n | mean | std | min | p50 | p90 | p99 | max |",
@@ -306,6 +322,7 @@ def markdown(results: RunResults) -> str:
     lines += _sweep(results)
     lines += _checkpoints(results)
     lines += _details(results)
+    lines += _parameters(results)
     failures = [r for r in _ran(results) if r.errors]
     if failures:
         lines += ["", "## Failures", ""]

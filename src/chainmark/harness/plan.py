@@ -21,7 +21,8 @@ class Selection:
     scenarios: list[str] | None = None
     contestants: list[str] | None = None
     profile: str = "quick"
-    model: str | None = None
+    # None: each scenario's default model; several: every scenario once per model.
+    models: list[str] | None = None
     iterations: int | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     timeout_s: float | None = None
@@ -127,15 +128,16 @@ def build(selection: Selection) -> Plan:
                 continue
             params = scenario.params_for(selection.profile)
             params.update({k: v for k, v in overrides.items() if k in params})
-            runs.append(
-                PlannedRun(
-                    scenario=scenario,
-                    contestant=contestant,
-                    model=selection.model or registry.default_model(scenario),
-                    params=params,
-                    timeout_s=selection.timeout_s or scenario.timeout_s[selection.profile],
+            for model in selection.models or [registry.default_model(scenario)]:
+                runs.append(
+                    PlannedRun(
+                        scenario=scenario,
+                        contestant=contestant,
+                        model=model,
+                        params=params,
+                        timeout_s=selection.timeout_s or scenario.timeout_s[selection.profile],
+                    )
                 )
-            )
     if not runs:
         raise PlanError(
             "nothing to run: none of the selected contestants implements the selected "
