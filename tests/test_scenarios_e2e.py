@@ -186,3 +186,33 @@ def test_failed_requests_count_as_failures_not_fast_successes(tmp_path, llm_serv
     assert metrics["ops_per_s"]["mean"] == pytest.approx(
         counts["ok"] / metrics["wall_s"]["mean"])
     assert "failed (timeout" in results["_stdout"]
+
+
+def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chroma_server):
+    """The real LangChainGo binary, built by the harness, on every scenario it implements."""
+    from chainmark.contestants.registry import BUILTIN
+
+    go = next(c for c in BUILTIN if c.name == "langchaingo")
+    # resilience.timeout needs a slow model to time out against: run below on its own.
+    names = sorted(go.scenarios - {"resilience.timeout"})
+    small = ["--iterations", "1", "--set", "max_chunks=4"]
+    if any(n.startswith(("stress.", "ops.")) for n in names):
+        small += ["--set", "concurrency=3", "--set", "duration_s=1", "--set", "turns=2",
+                  "--set", "checkpoints=[1,2]", "--set", "rounds=1"]
+    out = tmp_path / "run"
+    done = chainmark("run", "-s", ",".join(names), "-c", "langchaingo", "--model", "synthetic",
+                     "--llm-url", llm_server, "--chroma-url", chroma_server, "--out", str(out),
+                     *small)
+    results = json.loads((out / "results.json").read_text())
+    statuses = {r["scenario"]: r["status"] for r in results["records"]
+                if r["contestant"] == "langchaingo"}
+    assert statuses == dict.fromkeys(names, "passed"), done.stdout + done.stderr
+    assert all(r["runtime"].startswith("go") for r in results["records"]
+               if r["contestant"] == "langchaingo")
+    if "resilience.timeout" in go.scenarios:
+        out = tmp_path / "timeout"
+        done = chainmark("run", "-s", "resilience.timeout", "-c", "langchaingo", "--iterations",
+                         "1", "--model", "synthetic:smollm2-cpu", "--llm-url", llm_server,
+                         "--chroma-url", chroma_server, "--out", str(out))
+        record = json.loads((out / "results.json").read_text())["records"][0]
+        assert record["status"] == "passed", done.stdout + done.stderr
