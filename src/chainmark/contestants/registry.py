@@ -84,7 +84,7 @@ BUILTIN: tuple[Contestant, ...] = (
         description="LangChainGo (github.com/tmc/langchaingo), the article's Go side; built "
         "from src/chainmark/contestants/langchaingo on first use.",
         command=(),
-        scenarios=LLM | RAG | AGENTS,
+        scenarios=LLM | RAG | AGENTS | STRESS | OPS,
         builder=_go_binary,
     ),
 )

@@ -121,7 +121,9 @@ def _final(question: str, steps: list[Step], observations: list[str], liar: bool
 
 def _is_parse_complaint(observation: str) -> bool:
     lower = observation.lower()
-    return "invalid format" in lower or "could not parse" in lower or "parsing error" in lower
+    # LangChain Python's and LangChainGo's default wordings.
+    return any(phrase in lower for phrase in (
+        "invalid format", "could not parse", "parsing error", "unable to parse"))
 
 
 def react_reply(prompt: str, behaviour: str) -> str | None:

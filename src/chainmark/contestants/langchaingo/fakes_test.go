@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const fakeEmbedDim = 8
@@ -32,15 +33,44 @@ func (f *fakeOllama) seen() (int, map[string]any) {
 	return f.chats, f.lastChat
 }
 
-var fakeObservation = regexp.MustCompile(`Observation:`)
+var (
+	fakeObservation     = regexp.MustCompile(`Observation:`)
+	fakeObservationText = regexp.MustCompile(`Observation:[ \t]*(.*)`)
+	fakeWordQuestion    = regexp.MustCompile(`length of the word '(\w+)'`)
+)
 
-// reply plays a tiny ReAct agent (count to 2 with the counter, empty Action Input), a router
-// and a plain model.
-func (f *fakeOllama) reply(prompt string) string {
+// Models with a behaviour of their own (any other name is the plain fake):
+const (
+	// fakeSlowModel streams a word every 20 ms for 5 s, or one word when num_predict is 1.
+	fakeSlowModel = "fake-slow"
+	// fakeMalformedModel's first ReAct reply of a run has no Action Input line.
+	fakeMalformedModel = "fake-malformed"
+)
+
+// reply plays a tiny ReAct agent, a router and a plain model. The agent either finds a
+// word's length with the word tool (Action Input: the word) or counts to 2 with the counter
+// (empty Action Input, which only the opt-in fallback parses).
+func (f *fakeOllama) reply(model, prompt string) string {
 	switch {
 	case strings.Contains(prompt, "Action Input") && strings.Contains(prompt, "Final Answer"):
-		q := strings.LastIndex(prompt, "Question:")
-		seen := len(fakeObservation.FindAllString(prompt[q:], -1))
+		q := prompt[strings.LastIndex(prompt, "Question:"):]
+		if word := fakeWordQuestion.FindStringSubmatch(q); word != nil {
+			seen := fakeObservationText.FindAllStringSubmatch(q, -1)
+			var results []string
+			for _, m := range seen {
+				if !strings.Contains(m[1], "Invalid Format") {
+					results = append(results, m[1])
+				}
+			}
+			switch {
+			case model == fakeMalformedModel && len(seen) == 0:
+				return " I should use a tool now.\nAction: WordLengthTool"
+			case len(results) == 0:
+				return " I need the length.\nAction: WordLengthTool\nAction Input: " + word[1]
+			}
+			return " I now know the final answer.\nFinal Answer: The word has " + results[0] + " characters."
+		}
+		seen := len(fakeObservation.FindAllString(q, -1))
 		if seen < 2 {
 			return fmt.Sprintf(" I need to count to %d.\nAction: CounterTool\nAction Input: ", seen+1)
 		}
@@ -52,6 +82,28 @@ func (f *fakeOllama) reply(prompt string) string {
 		return "prose"
 	}
 	return "the sky is blue because of scattering"
+}
+
+// slowStream writes one word every 20 ms for 5 s, flushing each, until the client leaves.
+func slowStream(w http.ResponseWriter, r *http.Request, model any) {
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range 250 {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+		_ = enc.Encode(map[string]any{"model": model, "done": false,
+			"message": map[string]any{"role": "assistant", "content": " word"}})
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	_ = enc.Encode(map[string]any{"model": model, "done": true,
+		"message": map[string]any{"role": "assistant", "content": ""}})
 }
 
 func (f *fakeOllama) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -73,8 +125,14 @@ func (f *fakeOllama) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			prompt, _ = m["content"].(string)
 		}
 		w.Header().Set("Content-Type", "application/x-ndjson")
+		model, _ := body["model"].(string)
+		opts, _ := body["options"].(map[string]any)
+		if model == fakeSlowModel && opts["num_predict"] != float64(1) {
+			slowStream(w, r, body["model"])
+			return
+		}
 		enc := json.NewEncoder(w)
-		for _, word := range regexp.MustCompile(`\s*\S+|\s+`).FindAllString(f.reply(prompt), -1) {
+		for _, word := range regexp.MustCompile(`\s*\S+|\s+`).FindAllString(f.reply(model, prompt), -1) {
 			_ = enc.Encode(map[string]any{"model": body["model"], "done": false,
 				"message": map[string]any{"role": "assistant", "content": word}})
 		}

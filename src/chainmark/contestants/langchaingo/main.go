@@ -166,6 +166,11 @@ func (r *Recorder) Setup(fn func() error) error {
 // Op times fn as one operation. A returned error (or a panic) marks the operation failed and
 // is recorded, not propagated: the benchmark loop goes on so the harness sees every failure.
 func (r *Recorder) Op(name string, fn func(op *Op) error) {
+	r.Timed(name, fn)
+}
+
+// Timed is Op returning the recorded operation, for outputs added after the timed part.
+func (r *Recorder) Timed(name string, fn func(op *Op) error) *Op {
 	r.mu.Lock()
 	if r.measureStart == nil {
 		now := time.Now().UnixNano()
@@ -192,6 +197,7 @@ func (r *Recorder) Op(name string, fn func(op *Op) error) {
 	r.mu.Lock()
 	r.ops = append(r.ops, op)
 	r.mu.Unlock()
+	return op
 }
 
 // ScenarioFunc runs one scenario.

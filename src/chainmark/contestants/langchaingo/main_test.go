@@ -101,7 +101,7 @@ func TestBadInvocation(t *testing.T) {
 }
 
 func TestUnknownScenario(t *testing.T) {
-	res, code := roundTrip(t, "stress.saturation", map[string]any{}, endpointsFor("http://127.0.0.1:1", ""))
+	res, code := roundTrip(t, "stress.unknown", map[string]any{}, endpointsFor("http://127.0.0.1:1", ""))
 	if code != 3 {
 		t.Fatalf("exit %d, want 3", code)
 	}
@@ -115,8 +115,10 @@ func TestUnknownScenario(t *testing.T) {
 
 func TestImplementedScenarios(t *testing.T) {
 	want := []string{"agent.high_freq", "agent.multi", "agent.single", "llm.latency", "llm.ttft",
-		"rag.e2e", "rag.embed", "rag.ingest", "rag.prepare", "rag.retrieve", "rag.split",
-		"workflow.router"}
+		"ops.memory", "ops.observability", "rag.e2e", "rag.embed", "rag.ingest", "rag.prepare",
+		"rag.retrieve", "rag.split", "resilience.parse_error", "resilience.timeout",
+		"resilience.tool_failure", "stress.concurrent_agent", "stress.concurrent_rag",
+		"stress.saturation", "workflow.router"}
 	got := implemented()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("implemented %v", got)
