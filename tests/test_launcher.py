@@ -1,5 +1,6 @@
 """The process launcher, on real child processes: measured from outside, never left behind."""
 
+import subprocess
 import sys
 import time
 
@@ -59,3 +60,20 @@ def test_a_child_is_not_charged_the_harness_memory(tmp_path):
     outcome = run_measured(["/bin/sleep", "0.3"], timeout_s=30, log_dir=tmp_path)
     assert outcome.max_rss_bytes < 50 * 1024 * 1024
     del ballast
+
+
+def test_a_watched_backend_is_charged_its_own_cpu(tmp_path):
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        code = "import time; time.sleep(1.0)"
+        outcome = run_measured([sys.executable, "-c", code], timeout_s=30, log_dir=tmp_path,
+                               watch_pid=busy.pid)
+    finally:
+        busy.kill()
+        busy.wait()
+    start, end = outcome.samples[0].t_ns, outcome.samples[-1].t_ns
+    # A spinning process uses about one core (less when the machine is shared).
+    assert 0.3 < outcome.watched_utilisation(start, end) < 1.2
+    idle = run_measured([sys.executable, "-c", code], timeout_s=30, log_dir=tmp_path)
+    assert idle.watched_utilisation(start, end) is None

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 from pydantic import ValidationError
 
 from chainmark.contestants.build import BuildError
@@ -114,12 +113,10 @@ def execute(
         argv = [*run.contestant.argv(), str(request_path), str(result_path)]
     except BuildError as exc:
         return finish(Status.ERROR, str(exc))
-    server_cpu_before = _process_cpu(server_pid)
     try:
-        outcome = run_measured(argv, run.timeout_s, log_dir=work_dir)
+        outcome = run_measured(argv, run.timeout_s, log_dir=work_dir, watch_pid=server_pid)
     except ProcessLaunchError as exc:
         return finish(Status.ERROR, str(exc))
-    server_cpu_after = _process_cpu(server_pid)
     server_all = server_log.read() if server_log is not None else None
 
     result, read_error = _read_result(result_path)
@@ -154,9 +151,13 @@ def execute(
     if server_all is not None and result.measure_start_ns and result.measure_end_ns:
         server = within(server_all, result.measure_start_ns, result.measure_end_ns)
         record.server = _server_summary(server)
-        if server_cpu_before is not None and server_cpu_after is not None:
-            record.server.cpu_s = server_cpu_after - server_cpu_before
-            record.server.cpu_utilisation = record.server.cpu_s / max(outcome.wall_s, 1e-9)
+        # Over the timed region only: start-up and set-up would dilute a saturated burst.
+        utilisation = outcome.watched_utilisation(result.measure_start_ns,
+                                                  result.measure_end_ns)
+        if utilisation is not None:
+            record.server.cpu_utilisation = utilisation
+            record.server.cpu_s = utilisation * (
+                result.measure_end_ns - result.measure_start_ns) / 1e9
     record.metrics = metrics.compute(result, server, expect, outcome.cpu_between)
     record.counts = metrics.counts(result)
     if expect and expect.get("checkpoints"):
@@ -168,16 +169,6 @@ def execute(
     if problems:
         return finish(Status.FAILED, *problems)
     return finish(Status.PASSED)
-
-
-def _process_cpu(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.Error:
-        return None
-    return times.user + times.system
 
 
 def _stderr_hint(outcome: ProcessOutcome) -> str:

@@ -29,6 +29,8 @@ class RssSample:
     t_ns: int  # wall clock, comparable with the contestant's measure_start_ns/measure_end_ns
     rss: int
     cpu_s: float
+    # CPU seconds of a watched backend (the embedded LLM server) at the same instant.
+    watched_cpu_s: float | None = None
 
 
 @dataclass
@@ -57,6 +59,15 @@ class ProcessOutcome:
         if len(inside) < 2:
             return None
         return inside[-1].cpu_s - inside[0].cpu_s
+
+    def watched_utilisation(self, start_ns: int, end_ns: int) -> float | None:
+        """The watched backend's CPU per wall second inside a window (1.0 = one full core)."""
+        inside = [s for s in self.samples
+                  if start_ns <= s.t_ns <= end_ns and s.watched_cpu_s is not None]
+        if len(inside) < 2 or inside[-1].t_ns == inside[0].t_ns:
+            return None
+        cpu = inside[-1].watched_cpu_s - inside[0].watched_cpu_s  # type: ignore[operator]
+        return cpu / ((inside[-1].t_ns - inside[0].t_ns) / 1e9)
 
 
 def _high_water_mark(pid: int) -> int | None:
@@ -103,6 +114,25 @@ def kill_group(pid: int) -> None:
             time.sleep(0.05)
 
 
+def _process_or_none(pid: int | None) -> psutil.Process | None:
+    if pid is None:
+        return None
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
+
+
+def _cpu_of(proc: psutil.Process | None) -> float | None:
+    if proc is None:
+        return None
+    try:
+        times = proc.cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system
+
+
 def _tail(path: Path, limit: int = 4000) -> str:
     try:
         data = path.read_bytes()
@@ -121,6 +151,7 @@ def run_measured(
     log_dir: Path,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    watch_pid: int | None = None,
 ) -> ProcessOutcome:
     """Runs argv to completion (or timeout), sampling it; never leaves a child behind."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -144,6 +175,7 @@ def run_measured(
     samples: list[RssSample] = []
     high_water = 0
     ps = psutil.Process(child.pid)
+    watched = _process_or_none(watch_pid)
     timed_out = False
     status, usage = None, None
     try:
@@ -154,7 +186,7 @@ def run_measured(
                 break
             try:
                 rss, cpu = _tree_usage(ps)
-                samples.append(RssSample(time.time_ns(), rss, cpu))
+                samples.append(RssSample(time.time_ns(), rss, cpu, _cpu_of(watched)))
             except psutil.Error:
                 pass
             high_water = max(high_water, _high_water_mark(child.pid) or 0)

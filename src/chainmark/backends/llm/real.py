@@ -21,12 +21,6 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-# llama.cpp's OpenMP workers spin while they wait for each other; on a 2-core machine shared
-# with the contestant under test that spinning starves both (generation fell from ~100 to
-# ~1 token/s under load). Passive waiting costs nothing measurable when the machine is idle.
-# It must be set before libgomp loads, i.e. before llama_cpp is first imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from chainmark.backends.llm.base import (
     ApiError,
     GenerationOptions,
@@ -69,10 +63,18 @@ def default_model_path() -> Path:
 
 
 def cpu_threads() -> int:
+    """llama.cpp threads: every core but one, which is left to the contestant under test.
+
+    llama.cpp's workers spin while they wait for each other, so on 2 cores a second thread
+    competes with the client being measured: measured here, generation ran at 83 tokens/s on
+    an idle machine but 25-30 with one busy core, against a steady 50 with one thread either
+    way. A model whose speed depends on the contestant would blur every comparison.
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
 
 
 def _cpu_flags() -> set[str]:
