@@ -185,10 +185,14 @@ def observability(params: dict[str, Any], endpoints: dict[str, Any], rec: Record
         phases.append(record)
 
     async def main() -> None:
+        # One untimed bare burst first, so no measured phase pays for a cold process.
+        await asyncio.gather(*(one([]) for _ in range(params["concurrency"])))
         rec.begin()
-        # Modes alternate within each round, so drift on a shared machine hits them alike.
-        for _ in range(params["rounds"]):
-            for mode in params["modes"]:
+        # Modes alternate within each round, and every other round runs them in reverse
+        # (ABC CBA ...), so drift on a shared machine hits every mode alike.
+        for round_ in range(params["rounds"]):
+            modes = params["modes"] if round_ % 2 == 0 else params["modes"][::-1]
+            for mode in modes:
                 await phase(mode)
         rec.end()
 

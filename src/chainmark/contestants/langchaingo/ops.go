@@ -425,10 +425,27 @@ func observability(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) 
 		phases = append(phases, record)
 		return obs.close()
 	}
+	// One untimed bare burst first, so no measured phase pays for a cold process.
+	var warmErr error
+	var warmOnce sync.Once
+	burst(p.Concurrency, func(int) {
+		ctx := withRun(ctx, &agentRun{id: runs.Add(1)})
+		if err := runner.runWith(ctx, p.Question, map[string]any{}, agentConfig{llm: runner.llm}); err != nil {
+			warmOnce.Do(func() { warmErr = err })
+		}
+	})
+	if warmErr != nil {
+		return fmt.Errorf("warm-up: %w", warmErr)
+	}
 	rec.Begin()
-	// Modes alternate within each round, so drift on a shared machine hits them alike.
-	for range p.Rounds {
-		for _, mode := range p.Modes {
+	// Modes alternate within each round, and every other round runs them in reverse
+	// (ABC CBA ...), so drift on a shared machine hits every mode alike.
+	for round := range p.Rounds {
+		for i := range p.Modes {
+			mode := p.Modes[i]
+			if round%2 == 1 {
+				mode = p.Modes[len(p.Modes)-1-i]
+			}
 			if err := phase(mode); err != nil {
 				return fmt.Errorf("%s phase: %w", mode, err)
 			}

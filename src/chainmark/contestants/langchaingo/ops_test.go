@@ -77,7 +77,8 @@ func TestObservabilityRoundTrip(t *testing.T) {
 	}
 	for i, raw := range phases {
 		phase := raw.(map[string]any)
-		mode := []string{"bare", "logging", "otel"}[i%3]
+		// Rounds alternate direction: bare logging otel, then otel logging bare.
+		mode := []string{"bare", "logging", "otel", "otel", "logging", "bare"}[i]
 		start, end := phase["start_ns"].(float64), phase["end_ns"].(float64)
 		inside := 0
 		for _, op := range ops {
