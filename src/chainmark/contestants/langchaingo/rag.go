@@ -380,20 +380,26 @@ func ragRetrieve(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) er
 	return nil
 }
 
+// newRetrievalQA is the "stuff" RetrievalQA chain over the prepared collection, top k.
+func newRetrievalQA(ctx context.Context, p *Params, e *Endpoints) (chains.RetrievalQA, error) {
+	store, err := openStore(ctx, p, e)
+	if err != nil {
+		return chains.RetrievalQA{}, err
+	}
+	llm, err := newLLM(e)
+	if err != nil {
+		return chains.RetrievalQA{}, err
+	}
+	qa := chains.NewRetrievalQAFromLLM(llm, vectorstores.ToRetriever(store, p.K))
+	qa.ReturnSourceDocuments = true
+	return qa, nil
+}
+
 func ragE2E(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error {
 	var qa chains.RetrievalQA
-	if err := rec.Setup(func() error {
-		store, err := openStore(ctx, p, e)
-		if err != nil {
-			return err
-		}
-		llm, err := newLLM(e)
-		if err != nil {
-			return err
-		}
-		qa = chains.NewRetrievalQAFromLLM(llm, vectorstores.ToRetriever(store, p.K))
-		qa.ReturnSourceDocuments = true
-		return nil
+	if err := rec.Setup(func() (err error) {
+		qa, err = newRetrievalQA(ctx, p, e)
+		return err
 	}); err != nil {
 		return err
 	}

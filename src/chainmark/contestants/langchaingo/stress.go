@@ -18,7 +18,6 @@ import (
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/ollama"
 	"github.com/tmc/langchaingo/schema"
-	"github.com/tmc/langchaingo/vectorstores"
 )
 
 // maxErrorChars bounds an error message kept in a result, as the Python twin does.
@@ -129,18 +128,9 @@ func concurrentRAG(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) 
 		return err
 	}
 	var qa chains.RetrievalQA
-	if err := rec.Setup(func() error {
-		store, err := openStore(ctx, p, e)
-		if err != nil {
-			return err
-		}
-		llm, err := newLLM(e)
-		if err != nil {
-			return err
-		}
-		qa = chains.NewRetrievalQAFromLLM(llm, vectorstores.ToRetriever(store, p.K))
-		qa.ReturnSourceDocuments = true
-		return nil
+	if err := rec.Setup(func() (err error) {
+		qa, err = newRetrievalQA(ctx, p, e)
+		return err
 	}); err != nil {
 		return err
 	}
