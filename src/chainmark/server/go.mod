@@ -1,0 +1,3 @@
+module github.com/chainmark/server
+
+go 1.26
