@@ -1,6 +1,6 @@
 """The scripted synthetic model drives a real LangChain ReAct agent; verification catches lies.
 
-Everything here is real: the embedded server (synthetic models), langchain-classic's
+Everything here is real: chainmark-server (synthetic models), langchain-classic's
 `create_react_agent` + `AgentExecutor`, and the harness's verifier.
 """
 
@@ -8,35 +8,35 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from chainmark import scenarios
-from chainmark.backends.llm.scripted import plan, react_reply, router_reply
 from chainmark.contestants import tools
 from chainmark.contestants.langchain_python import agents
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness import verify
 
 
-def test_plans_follow_the_question_shape():
-    assert [(s.tool_kind, s.tool_input) for s in plan(
-        "What is 25 multiplied by 4, and what is the character length of the word 'knowledge'?"
-    )] == [("calc", "25*4"), ("word", "knowledge")]
-    assert [s.tool_kind for s in plan("Count from 3 to 9 with the counter.")] == ["counter"] * 7
-    assert [s.tool_input for s in plan("How long is the length of the word \"zebra\"?")] == [
-        "zebra"]
-    assert plan("Tell me a joke.") == []
+def _reply(url: str, prompt: str) -> str:
+    body = {"model": "synthetic", "prompt": prompt, "stream": False, "options": {"seed": 42}}
+    return httpx.post(f"{url}/api/generate", json=body, timeout=30).json()["response"]
 
 
-def test_router_reads_the_query():
+def test_the_server_recognises_the_router_prompt_of_the_spec(llm_server):
+    # The prompt comes from the scenario definition: if its wording changes so that
+    # chainmark-server no longer recognises it, this fails rather than the router silently
+    # answering prose.
     prompt = scenarios.ROUTER["router_prompt"]
-    assert router_reply(prompt.format(input="What is 15 * 12?")) == "math"
-    assert router_reply(prompt.format(input="Write a haiku about a sunset.")) == "prose"
-    assert router_reply("Hello there") is None
+    assert _reply(llm_server, prompt.format(input="What is 15 * 12?")) == "math"
+    assert _reply(llm_server, prompt.format(input="Write a haiku about a sunset.")) == "prose"
+    assert _reply(llm_server, scenarios.ROUTER["math_prompt"].format(
+        input="What is 15 * 12?")) == "The answer is 180."
 
 
-def test_non_react_prompts_are_left_to_the_default_generator():
-    assert react_reply("Why is the sky blue?", "synthetic") is None
+def test_non_react_prompts_are_left_to_the_default_generator(llm_server):
+    text = _reply(llm_server, "Why is the sky blue?")
+    assert text and "Action" not in text and "Final Answer" not in text
 
 
 def _params(question: str) -> dict:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from chainmark.contestants import build
+from chainmark import gobuild as build
 from chainmark.contestants.registry import Contestant
 from chainmark.contract import Endpoints
 from chainmark.harness.execute import execute

@@ -37,13 +37,14 @@ def records(results: dict) -> dict[tuple[str, str], dict]:
 
 
 def test_llm_latency_on_the_synthetic_model_gives_consistent_figures(tmp_path):
-    # No --llm-url: the harness starts (and must stop) its own embedded server.
+    # No --llm-url: the harness starts (and must stop) its own chainmark-server; synthetic
+    # models only, so no Ollama behind it.
     out = tmp_path / "run"
     done = chainmark("run", "--scenario", "llm.latency", "--model", "synthetic",
                      "--iterations", "6", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     results = load(out)
-    assert results["header"]["llm_embedded"] is True
+    assert results["header"]["llm_upstream"] is None
     env = results["header"]["environment"]
     assert env["cpu_count"] and env["python"] and "langchain-ollama" in env["packages"]
     ran = records(results)
@@ -68,6 +69,9 @@ def test_llm_latency_on_the_synthetic_model_gives_consistent_figures(tmp_path):
         assert by_path.get("/api/generate", 0) + by_path.get("/api/chat", 0) == 6, by_path
         resources = record["resources"]
         assert resources["peak_rss_bytes"] > 10 * 2**20 and resources["cpu_s"] > 0
+        # The instrument's own cost is measured with every result (warm-up calls included).
+        assert record["server"]["run_requests"] >= 6 and record["server"]["run_cpu_s"] > 0
+        assert record["server"]["model_cpu_s"] is None
         assert record["sample_output"]
     assert "llm.latency" in done.stdout and "passed" in done.stdout
     markdown = (out / "report.md").read_text()

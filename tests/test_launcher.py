@@ -68,12 +68,13 @@ def test_a_watched_backend_is_charged_its_own_cpu(tmp_path):
         time.sleep(0.2)
         code = "import time; time.sleep(1.0)"
         outcome = run_measured([sys.executable, "-c", code], timeout_s=30, log_dir=tmp_path,
-                               watch_pid=busy.pid)
+                               watch={"busy": (busy.pid,)})
     finally:
         busy.kill()
         busy.wait()
     start, end = outcome.samples[0].t_ns, outcome.samples[-1].t_ns
+    cpu, wall = outcome.watched_cpu_between("busy", start, end)
     # A spinning process uses about one core (less when the machine is shared).
-    assert 0.3 < outcome.watched_utilisation(start, end) < 1.2
+    assert 0.3 < cpu / wall < 1.2
     idle = run_measured([sys.executable, "-c", code], timeout_s=30, log_dir=tmp_path)
-    assert idle.watched_utilisation(start, end) is None
+    assert idle.watched_cpu_between("busy", start, end) is None

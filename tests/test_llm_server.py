@@ -1,11 +1,11 @@
-"""The embedded LLM server against the clients the benchmark uses: the official ``ollama``
-client and langchain-ollama, on the real model and on the synthetic ones. No mocks: one real
-server process (``llm_server``), plus a second one with a slow profile for pacing."""
+"""chainmark-server (the Go LLM server) against the clients the benchmark uses: the official
+``ollama`` client, langchain-ollama (LLM, chat, embeddings, structured output, tool calling)
+and the ``openai`` client, on the synthetic models. No mocks: real server processes started
+exactly as the harness starts them (``llm_server``), plus others with their own profiles."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import numpy as np
 import ollama
+import openai
 import pytest
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import tool
 from langchain_ollama import ChatOllama, OllamaEmbeddings, OllamaLLM
+from pydantic import BaseModel, Field
 
-REAL = "smollm2:135m"
 QUESTION = "Why is the sky blue?"
-FEW = {"num_predict": 8, "temperature": 0}
-
-real_model = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +29,19 @@ def client(llm_server: str) -> ollama.Client:
     return ollama.Client(host=llm_server)
 
 
-def log_since(url: str, seq: int) -> list[dict[str, Any]]:
-    body = httpx.get(f"{url}/chainmark/requests", params={"since": seq}).json()
-    return body["requests"]
+def log_since(url: str, seq: int, wait_for: int = 0) -> list[dict[str, Any]]:
+    """Log entries from ``seq`` on, waiting (boundedly) for ``wait_for`` of them: a request is
+    logged just after its last byte is sent, so a quick client can ask before it is there."""
+    deadline = time.monotonic() + 5
+    while True:
+        entries = httpx.get(f"{url}/chainmark/requests", params={"since": seq}).json()["requests"]
+        if len(entries) >= wait_for or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.01)
 
 
 def next_seq(url: str) -> int:
     return int(httpx.get(f"{url}/chainmark/requests", params={"since": 1 << 60}).json()["next_seq"])
-
-
-def unit(v: Any) -> np.ndarray:
-    a = np.asarray(v, dtype=np.float64)
-    return a / np.linalg.norm(a)
-
-
-# -- basics --------------------------------------------------------------------------------------
 
 
 def test_root_version_tags_show(llm_server: str, client: ollama.Client) -> None:
@@ -51,173 +49,15 @@ def test_root_version_tags_show(llm_server: str, client: ollama.Client) -> None:
     assert httpx.head(llm_server).status_code == 200
     assert httpx.get(f"{llm_server}/api/version").json()["version"]
     names = {m.model for m in client.list().models}
-    assert {REAL, "synthetic:zero", "synthetic:smollm2-cpu"} <= names
-    shown = client.show(REAL)
-    assert shown.details.family == "llama"
-    assert "im_start" in (shown.template or "")
+    assert {"synthetic:zero", "synthetic:smollm2-cpu", "synthetic-liar:zero"} <= names
+    shown = client.show("synthetic")
+    assert shown.details.family == "synthetic"
+    raw = httpx.post(f"{llm_server}/api/show", json={"model": "synthetic"}).json()
+    # Numbers are numbers, as Ollama sends them.
+    assert isinstance(raw["model_info"]["synthetic.embedding_length"], int)
     health = httpx.get(f"{llm_server}/chainmark/health").json()
-    assert health["status"] == "ok"
-    assert health["real_model"]["loaded"] is True
+    assert health["status"] == "ok" and health["upstream"] is None
     assert health["profiles"]["smollm2-cpu"]["provenance"]["cpu_count"] >= 1
-
-
-# -- real model ----------------------------------------------------------------------------------
-
-
-@real_model
-def test_real_generate(client: ollama.Client) -> None:
-    r = client.generate(model=REAL, prompt=QUESTION, options=FEW)
-    assert r.done and r.response.strip()
-    assert r.done_reason in ("stop", "length")
-    assert 0 < r.eval_count <= 8
-    assert r.prompt_eval_count > len(QUESTION.split())  # template tokens included
-    assert r.total_duration >= r.prompt_eval_duration + r.eval_duration > 0
-    again = client.generate(model=REAL, prompt=QUESTION, options=FEW)
-    assert again.response == r.response  # temperature 0 is greedy
-
-
-@real_model
-def test_real_generate_alias_and_system(client: ollama.Client) -> None:
-    r = client.generate(model="smollm2", prompt="Say hi.", system="Answer in French.",
-                        options=FEW)
-    assert r.model == "smollm2" and r.done
-
-
-@real_model
-def test_real_chat_stream_matches_counts(client: ollama.Client) -> None:
-    messages = [{"role": "system", "content": "You are terse."},
-                {"role": "user", "content": QUESTION}]
-    parts = list(client.chat(model=REAL, messages=messages, stream=True, options=FEW))
-    assert parts[-1].done and not any(p.done for p in parts[:-1])
-    text = "".join(p.message.content for p in parts)
-    assert text.strip()
-    assert parts[-1].eval_count <= 8
-    whole = client.chat(model=REAL, messages=messages, options=FEW)
-    assert whole.message.content == text
-    assert whole.message.role == "assistant"
-
-
-@real_model
-def test_real_seed_and_stop(client: ollama.Client) -> None:
-    opts = {"num_predict": 12, "temperature": 1.0, "seed": 7}
-    a = client.generate(model=REAL, prompt="Tell me a story.", options=opts)
-    b = client.generate(model=REAL, prompt="Tell me a story.", options=opts)
-    assert a.response == b.response
-    # Stop on a piece of the greedy answer: the answer must end right before it.
-    full = client.generate(model=REAL, prompt=QUESTION, options={"num_predict": 16,
-                                                                 "temperature": 0})
-    words = full.response.split()
-    assert len(words) >= 4
-    stop = " " + words[3]
-    cut = client.generate(model=REAL, prompt=QUESTION,
-                          options={"num_predict": 16, "temperature": 0, "stop": [stop]})
-    assert cut.done_reason == "stop"
-    assert stop not in cut.response
-    assert full.response.startswith(cut.response)
-
-
-@real_model
-def test_real_num_predict_length(client: ollama.Client) -> None:
-    r = client.generate(model=REAL, prompt=QUESTION, options={"num_predict": 3,
-                                                              "temperature": 0})
-    assert r.done_reason == "length" and r.eval_count == 3
-
-
-@real_model
-def test_real_prompt_longer_than_context(client: ollama.Client) -> None:
-    long_prompt = " ".join(f"fact {i}: the river is wide." for i in range(300)) + " " + QUESTION
-    r = client.generate(model=REAL, prompt=long_prompt,
-                        options={"num_ctx": 256, "num_predict": 4, "temperature": 0})
-    assert r.done
-    assert r.prompt_eval_count < 256
-    assert r.eval_count <= 4
-
-
-@real_model
-def test_real_embeddings(client: ollama.Client) -> None:
-    one = client.embed(model=REAL, input="The sky is blue.")
-    assert len(one.embeddings) == 1 and len(one.embeddings[0]) == 576
-    assert np.linalg.norm(one.embeddings[0]) == pytest.approx(1.0, abs=1e-4)
-    batch = client.embed(model=REAL, input=["The sky is blue.", "Grass is green."])
-    assert len(batch.embeddings) == 2
-    # Batched inputs share a decode, so the floats may differ in the last digits.
-    assert float(np.dot(batch.embeddings[0], one.embeddings[0])) > 0.999
-    assert batch.prompt_eval_count > one.prompt_eval_count
-    legacy = client.embeddings(model=REAL, prompt="The sky is blue.")
-    assert float(unit(legacy.embedding) @ unit(one.embeddings[0])) > 0.999
-
-
-@real_model
-@pytest.mark.parametrize("model", [REAL, "synthetic"])
-def test_empty_texts_embed(client: ollama.Client, model: str) -> None:
-    assert client.embed(model=model, input="").embeddings == []
-    r = client.embed(model=model, input=["", "x"])
-    assert len(r.embeddings) == 2 and len(r.embeddings[1]) == 576
-    assert client.embeddings(model=model, prompt="").embedding == []
-    assert len(client.embed(model=model, input="still alive").embeddings[0]) == 576
-
-
-@real_model
-def test_langchain_on_real_model(llm_server: str) -> None:
-    llm = OllamaLLM(model=REAL, base_url=llm_server, num_predict=8, temperature=0)
-    text = llm.invoke(QUESTION)
-    assert isinstance(text, str) and text.strip()
-    chat = ChatOllama(model=REAL, base_url=llm_server, num_predict=8, temperature=0)
-    message = chat.invoke(QUESTION)
-    assert message.content.strip()
-    assert message.usage_metadata["output_tokens"] <= 8
-    streamed = "".join(str(c.content) for c in chat.stream(QUESTION))
-    assert streamed == message.content
-    emb = OllamaEmbeddings(model=REAL, base_url=llm_server)
-    docs = emb.embed_documents(["The sky is blue.", "Grass is green."])
-    assert len(docs) == 2 and len(docs[0]) == 576
-    assert float(np.dot(emb.embed_query("The sky is blue."), docs[0])) > 0.999
-
-
-@real_model
-def test_real_requests_queue_on_one_slot(llm_server: str) -> None:
-    seq = next_seq(llm_server)
-    errors: list[BaseException] = []
-
-    def ask() -> None:
-        try:
-            ollama.Client(host=llm_server).generate(model=REAL, prompt=QUESTION,
-                                                    options={"num_predict": 16,
-                                                             "temperature": 0})
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ask) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
-    entries = [e for e in log_since(llm_server, seq) if e["path"] == "/api/generate"]
-    assert len(entries) == 2
-    # One waited for the other: the later one's queue time covers most of the first one's work.
-    first, second = sorted(entries, key=lambda e: e["queue_s"])
-    assert second["queue_s"] > 0.5 * first["eval_s"]
-
-
-@real_model
-def test_real_abandoned_stream_frees_the_slot(llm_server: str, client: ollama.Client) -> None:
-    seq = next_seq(llm_server)
-    body = {"model": REAL, "prompt": "Write a very long essay about rivers.",
-            "options": {"num_predict": 2000, "temperature": 0}}
-    with httpx.stream("POST", f"{llm_server}/api/generate", json=body, timeout=30) as r:
-        lines = r.iter_lines()
-        assert json.loads(next(lines))["done"] is False
-        next(lines)
-    # The abandoned generation must stop at its next token, not run 2000 tokens first.
-    start = time.monotonic()
-    r = client.generate(model=REAL, prompt=QUESTION, options={"num_predict": 2,
-                                                              "temperature": 0})
-    assert r.done
-    assert time.monotonic() - start < 10
-    abandoned, answered = log_since(llm_server, seq)
-    assert "client disconnected" in abandoned["error"] and abandoned["done_reason"] is None
-    assert answered["error"] is None and answered["done_reason"] == "length"
 
 
 # -- synthetic models ----------------------------------------------------------------------------
@@ -285,7 +125,7 @@ def test_pacing_follows_tokens_per_s(llm_server_factory: Callable[..., str],
     profiles = {"profiles": {"slow": {"ttft_s": 0.2, "tokens_per_s": 40.0, "output_tokens": 21}}}
     path = tmp_path / "profiles.json"
     path.write_text(json.dumps(profiles))
-    url = llm_server_factory("--no-real", "--profiles", str(path))
+    url = llm_server_factory("--profiles", str(path))
     stamps = []
     start = time.perf_counter()
     for chunk in ollama.Client(host=url).generate(model="synthetic:slow", prompt="go",
@@ -338,19 +178,20 @@ def test_malformed_requests_are_400(llm_server: str, path: str, body: bytes) -> 
     assert isinstance(r.json()["error"], str) and r.json()["error"]
 
 
-@real_model
 def test_server_still_serves_after_bad_requests(llm_server: str, client: ollama.Client) -> None:
-    for body in (b"{", b"null", b'{"model": 3}', b'{"model": "smollm2:135m", "messages": 5}'):
-        httpx.post(f"{llm_server}/api/chat", content=body)
-        httpx.post(f"{llm_server}/api/embed", content=body)
-    assert client.generate(model=REAL, prompt="hi", options={"num_predict": 2}).done
+    for body in (b"{", b"null", b'{"model": 3}', b'{"model": "synthetic", "messages": 5}',
+                 b'{"model": "' + b"x" * 5_000_000 + b'"}', b"\xff\xfe"):
+        for path in ("/api/chat", "/api/embed", "/api/generate", "/v1/chat/completions"):
+            assert httpx.post(f"{llm_server}{path}", content=body).status_code < 500
     assert client.generate(model="synthetic", prompt="hi").done
+    # A 5 MB model name is refused, and not kept whole in the log.
+    assert all(len(e["model"] or "") < 1000 for e in log_since(llm_server, 0))
 
 
 # -- timing log ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", [REAL, "synthetic:smollm2-cpu"])
+@pytest.mark.parametrize("model", ["synthetic", "synthetic:smollm2-cpu"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_timing_log_matches_client(llm_server: str, client: ollama.Client, model: str,
                                    stream: bool) -> None:
@@ -364,7 +205,7 @@ def test_timing_log_matches_client(llm_server: str, client: ollama.Client, model
         final = client.generate(model=model, prompt=QUESTION, options=options)
         text = final.response
     end_ns = time.time_ns()
-    entries = log_since(llm_server, seq)
+    entries = log_since(llm_server, seq, wait_for=1)
     assert [e["path"] for e in entries] == ["/api/generate"]
     e = entries[0]
     assert e["seq"] >= seq and e["model"] == model and e["status"] == 200
@@ -388,7 +229,7 @@ def test_timing_log_covers_errors_and_embeddings(llm_server: str, client: ollama
     client.embed(model="synthetic", input=["a b c", "d e"])
     with pytest.raises(ollama.ResponseError):
         client.chat(model="nope", messages=[{"role": "user", "content": "hi"}])
-    embed, missing = log_since(llm_server, seq)
+    embed, missing = log_since(llm_server, seq, wait_for=2)
     assert embed["path"] == "/api/embed" and embed["inputs"] == 2
     assert embed["prompt_eval_count"] == 5 and embed["response_chars"] is None
     assert missing["status"] == 404 and "not found" in missing["error"]
@@ -397,10 +238,147 @@ def test_timing_log_covers_errors_and_embeddings(llm_server: str, client: ollama
 
 
 def test_reset_clears_the_log(llm_server_factory: Callable[..., str]) -> None:
-    url = llm_server_factory("--no-real")
+    url = llm_server_factory()
     ollama.Client(host=url).generate(model="synthetic", prompt="hi")
-    assert len(log_since(url, 0)) == 1
+    assert len(log_since(url, 0, wait_for=1)) == 1
     after = httpx.post(f"{url}/chainmark/reset").json()["next_seq"]
     assert log_since(url, 0) == []
     ollama.Client(host=url).generate(model="synthetic", prompt="hi")
-    assert [e["seq"] for e in log_since(url, 0)] == [after]
+    assert [e["seq"] for e in log_since(url, 0, wait_for=1)] == [after]
+
+
+# -- what real clients send beyond plain text ---------------------------------------------------
+
+
+class Answer(BaseModel):
+    """A structured answer."""
+
+    colour: str = Field(description="the colour of the sky")
+    confidence: float = Field(ge=0, le=1)
+    reasons: list[str] = Field(min_length=1)
+
+
+def test_structured_output_returns_a_valid_instance(llm_server: str) -> None:
+    chat = ChatOllama(model="synthetic", base_url=llm_server, temperature=0)
+    for method in ("json_schema", "json_mode"):
+        structured = chat.with_structured_output(Answer if method == "json_schema" else None,
+                                                 method=method)  # type: ignore[arg-type]
+        if method == "json_schema":
+            answer = structured.invoke(QUESTION)
+            assert isinstance(answer, Answer) and answer.reasons
+            assert 0 <= answer.confidence <= 1
+    r = httpx.post(f"{llm_server}/api/generate", json={
+        "model": "synthetic", "prompt": QUESTION, "format": "json", "stream": False})
+    assert isinstance(json.loads(r.json()["response"]), dict)
+
+
+@tool
+def word_length(word: str) -> int:
+    """Returns the number of characters in a word."""
+    return len(word)
+
+
+@tool
+def calculator(expression: str) -> str:
+    """Evaluates an arithmetic expression like 12*7."""
+    a, b = expression.split("*")
+    return str(int(a) * int(b))
+
+
+def test_tool_calling_loop_with_bind_tools(llm_server: str) -> None:
+    chat = ChatOllama(model="synthetic", base_url=llm_server, temperature=0).bind_tools(
+        [word_length, calculator])
+    tools = {"word_length": word_length, "calculator": calculator}
+    messages: list[Any] = [("user", "What is the length of the word 'banana' and what is "
+                                    "12 times 7?")]
+    called = []
+    for _ in range(5):
+        reply = chat.invoke(messages)
+        messages.append(reply)
+        if not reply.tool_calls:
+            break
+        for call in reply.tool_calls:
+            called.append(call["name"])
+            result = tools[call["name"]].invoke(call["args"])
+            messages.append(ToolMessage(str(result), tool_call_id=call["id"]))
+    assert called == ["word_length", "calculator"]
+    assert "6" in reply.content and "84" in reply.content
+
+
+def test_openai_client(llm_server: str) -> None:
+    client = openai.OpenAI(base_url=f"{llm_server}/v1", api_key="unused")
+    assert "synthetic:zero" in {m.id for m in client.models.list()}
+    done = client.chat.completions.create(
+        model="synthetic", messages=[{"role": "user", "content": QUESTION}], max_tokens=8)
+    assert done.choices[0].message.content and done.usage.completion_tokens == 8
+    assert done.choices[0].finish_reason == "length"
+    stream = client.chat.completions.create(
+        model="synthetic", messages=[{"role": "user", "content": QUESTION}], max_tokens=8,
+        stream=True)
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == done.choices[0].message.content
+    completion = client.completions.create(model="synthetic", prompt=QUESTION, max_tokens=5)
+    assert completion.choices[0].text.strip()
+    vectors = client.embeddings.create(model="synthetic", input=["a b", "c d"])
+    assert [len(d.embedding) for d in vectors.data] == [576, 576]
+    tools = [{"type": "function", "function": {
+        "name": "calculator", "description": "arithmetic",
+        "parameters": {"type": "object", "properties": {"expression": {"type": "string"}},
+                       "required": ["expression"]}}}]
+    call = client.chat.completions.create(
+        model="synthetic", messages=[{"role": "user", "content": "What is 12 times 7?"}],
+        tools=tools)
+    assert call.choices[0].finish_reason == "tool_calls"
+    function = call.choices[0].message.tool_calls[0].function
+    assert function.name == "calculator" and json.loads(function.arguments) == {
+        "expression": "12*7"}
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+
+
+def test_refusals_match_ollama(llm_server: str) -> None:
+    think = httpx.post(f"{llm_server}/api/chat", json={
+        "model": "synthetic", "messages": [{"role": "user", "content": "hi"}], "think": True})
+    assert think.status_code == 400 and "does not support thinking" in think.json()["error"]
+    suffix = httpx.post(f"{llm_server}/api/generate", json={
+        "model": "synthetic", "prompt": "def f(", "suffix": "return 1"})
+    assert suffix.status_code == 400 and "does not support insert" in suffix.json()["error"]
+    for method, path in (("POST", "/api/create"), ("POST", "/api/copy"),
+                         ("DELETE", "/api/delete"), ("POST", "/api/push"),
+                         ("GET", "/no/such/path")):
+        r = httpx.request(method, f"{llm_server}{path}", json={"model": "x"})
+        assert r.status_code in (400, 404, 405) and r.json()["error"]
+    # A lone UTF-16 surrogate is replaced, as Go's (and so Ollama's) JSON decoder does.
+    r = httpx.post(f"{llm_server}/api/generate", content=b'{"model": "synthetic", '
+                   b'"prompt": "a \\ud800 b", "stream": false}')
+    assert r.status_code == 200 and r.json()["done"]
+
+
+def test_generate_returns_context_and_ps_lists_used_models(llm_server_factory) -> None:
+    url = llm_server_factory()
+    assert httpx.get(f"{url}/api/ps").json()["models"] == []
+    r = httpx.post(f"{url}/api/generate", json={"model": "synthetic", "prompt": "hi",
+                                                "stream": False})
+    assert isinstance(r.json()["context"], list)
+    assert [m["name"] for m in httpx.get(f"{url}/api/ps").json()["models"]] == ["synthetic:zero"]
+
+
+def test_a_cancelled_request_frees_the_slot(llm_server_factory, tmp_path: Path) -> None:
+    profiles = {"profiles": {"slow": {"tokens_per_s": 20.0, "output_tokens": 600,
+                                      "parallel": 1}}}
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps(profiles))
+    url = llm_server_factory("--profiles", str(path))
+    seq = next_seq(url)
+    body = {"model": "synthetic:slow", "prompt": "Write a long essay.", "stream": False}
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(f"{url}/api/generate", json=body, timeout=0.5)
+    start = time.monotonic()
+    r = httpx.post(f"{url}/api/generate", json={**body, "options": {"num_predict": 2}},
+                   timeout=30)
+    assert r.json()["done"]
+    # 600 tokens at 20/s would hold the slot for 30 s; cancelled, it is free at once.
+    assert time.monotonic() - start < 5
+    abandoned, answered = log_since(url, seq, wait_for=2)
+    assert "client disconnected" in abandoned["error"]
+    assert answered["error"] is None and answered["queue_s"] < 1

@@ -109,7 +109,9 @@ def run(
                      "model where it cannot)."),
     ] = None,
     llm_url: Annotated[
-        str | None, typer.Option(help="Use this Ollama-compatible server instead of starting one.")
+        str | None,
+        typer.Option(help="Serve the real model from this Ollama-compatible server instead of "
+                     "starting Ollama (requests still go through chainmark's recording proxy)."),
     ] = None,
     chroma_url: Annotated[
         str | None, typer.Option(help="Use this Chroma server instead of starting one.")
@@ -267,25 +269,69 @@ def data(
 class Backend(StrEnum):
     llm = "llm"
     chroma = "chroma"
+    ollama = "ollama"
+
+
+def _serve_ollama(host: str, port: int) -> None:
+    """Real Ollama in the foreground: build if needed, start, import smollm2:135m, wait."""
+    import tempfile
+
+    from chainmark.backends.ollama.process import start_ollama
+
+    signal.signal(signal.SIGTERM, _terminate)
+    with tempfile.TemporaryDirectory(prefix="chainmark-ollama-") as root:
+        server = None
+        try:
+            server = start_ollama(Path(root), host=host, port=port,
+                                  log=lambda line: err.print(line, markup=False,
+                                                             highlight=False))
+            console.print(f"Ollama {server.version} serving smollm2:135m at {server.base_url} "
+                          f"(pid {server.pid}, log {server.log_path}); Ctrl-C stops it")
+            assert server.process is not None
+            code = server.process.wait()
+            _fail(f"ollama serve exited with code {code}:\n{server.log_tail()}", code=1)
+        except BackendError as exc:
+            _fail(str(exc), code=1)
+        except KeyboardInterrupt:
+            err.print("stopping Ollama")
+        finally:
+            if server is not None:
+                server.stop()
 
 
 @app.command()
 def serve(
-    backend: Annotated[Backend, typer.Argument(help="llm or chroma")],
+    backend: Annotated[Backend, typer.Argument(help="llm, ollama or chroma")],
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int | None, typer.Option(help="Port (llm: 11434, chroma: 8000).")] = None,
-    no_real: Annotated[
-        bool, typer.Option("--no-real", help="llm: serve the synthetic models only.")
-    ] = False,
+    port: Annotated[
+        int | None, typer.Option(help="Port (llm, ollama: 11434; chroma: 8000).")
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="llm: forward every non-synthetic model to this Ollama or "
+                     "OpenAI-compatible server, recording each request."),
+    ] = None,
     path: Annotated[Path, typer.Option(help="chroma: data folder.")] = Path("chroma-data"),
 ) -> None:
     """Run a backend in the foreground (Ctrl-C stops it)."""
-    if backend is Backend.llm:
-        from chainmark.backends.llm import serve as serve_llm
-
-        serve_llm(host=host, port=port or 11434, load_real=not no_real)
-        return
     import os
+
+    if port is not None and not 1 <= port <= 65535:
+        _fail(f"--port must be between 1 and 65535, got {port}")
+    if backend is Backend.ollama:
+        _serve_ollama(host, port or 11434)
+        return
+    if backend is Backend.llm:
+        from chainmark.backends.llm_process import PROFILES_PATH
+        from chainmark.gobuild import BuildError, server_binary
+
+        try:
+            binary = str(server_binary())
+        except BuildError as exc:
+            _fail(str(exc))
+        argv = [binary, "--host", host, "--port", str(port or 11434),
+                "--profiles", str(PROFILES_PATH)]
+        os.execv(binary, argv + (["--upstream", upstream] if upstream else []))
 
     from chainmark.backends.chroma import chroma_executable
 

@@ -280,8 +280,10 @@ def markdown(results: RunResults) -> str:
     lines = [
         f"# chainmark results — {h.run_id}",
         "",
-        f"- profile: `{h.profile}`; LLM server: {h.llm_url} "
-        f"({'embedded' if h.llm_embedded else 'external'})",
+        f"- profile: `{h.profile}`; LLM server: chainmark-server at {h.llm_url}"
+        + (f", forwarding the real model to {h.llm_upstream} "
+           f"({'Ollama started by chainmark' if h.llm_upstream_embedded else 'given by --llm-url'})"
+           if h.llm_upstream else " (synthetic models only)"),
         f"- machine: {env.get('cpu_model', '?')}, {env.get('cpu_count', '?')} CPUs; "
         f"{env.get('python', '?')}; {env.get('go') or 'Go not found'}",
         f"- started {h.started_at}, finished {h.finished_at or '-'}"

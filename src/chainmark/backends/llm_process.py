@@ -1,23 +1,37 @@
-"""The embedded LLM server as a separate process, so its CPU is never charged to the harness."""
+"""chainmark-server (the Go LLM server) as a separate process, so its CPU is never charged to
+the harness; optionally a recording proxy in front of a real Ollama or any compatible server."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from chainmark.backends.managed import ManagedServer, free_port
+from chainmark.backends.managed import BackendError, ManagedServer, free_port
+from chainmark.gobuild import BuildError, server_binary
 
-# Loading the real model takes seconds; a cold page cache on a busy machine, much longer.
-START_TIMEOUT_S = 180.0
+# The Go server is ready in milliseconds; the margin is for a loaded machine.
+START_TIMEOUT_S = 30.0
+PROFILES_PATH = Path(__file__).resolve().parent / "llm" / "profiles.json"
 
 
 def llm_server(
-    log_path: Path, load_real: bool, port: int | None = None, extra_args: tuple[str, ...] = ()
+    log_path: Path,
+    *,
+    port: int | None = None,
+    upstream: str | None = None,
+    profiles: Path | None = None,
+    host: str = "127.0.0.1",
+    extra_args: tuple[str, ...] = (),
 ) -> ManagedServer:
-    port = port or free_port()
-    argv = [sys.executable, "-m", "chainmark.backends.llm", "--host", "127.0.0.1",
-            "--port", str(port), *extra_args]
-    if not load_real and "--no-real" not in extra_args:
-        argv.append("--no-real")
+    """chainmark-server serving the synthetic models and, with ``upstream``, forwarding every
+    other model to that server while logging each request."""
+    try:
+        binary = server_binary()
+    except BuildError as exc:
+        raise BackendError(f"cannot build chainmark-server: {exc}") from exc
+    port = port or free_port(host)
+    argv = [str(binary), "--host", host, "--port", str(port),
+            "--profiles", str(profiles or PROFILES_PATH), *extra_args]
+    if upstream:
+        argv += ["--upstream", upstream]
     # chainmark's own health endpoint: unlike /api/version it stays out of the request log.
-    return ManagedServer("llm", argv, f"http://127.0.0.1:{port}", "/chainmark/health", log_path)
+    return ManagedServer("llm", argv, f"http://{host}:{port}", "/chainmark/health", log_path)

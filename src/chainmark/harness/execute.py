@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chainmark.contestants.build import BuildError
 from chainmark.contract import ContestantRequest, ContestantResult, Endpoints
+from chainmark.gobuild import BuildError
 from chainmark.harness import metrics, verify
 from chainmark.harness.launcher import ProcessLaunchError, ProcessOutcome, run_measured
 from chainmark.harness.plan import PlannedRun
@@ -19,6 +19,9 @@ from chainmark.harness.records import Resources, ScenarioRecord, ServerSummary, 
 from chainmark.harness.server_log import ServerLog, ServerRequest, within
 
 NOT_IMPLEMENTED_EXIT = 3
+# Names of the watched backend process groups (see ``run_measured``'s ``watch``).
+INSTRUMENT = "instrument"
+MODEL_SERVER = "model"
 SAMPLE_OUTPUT_CHARS = 300
 
 
@@ -72,7 +75,7 @@ def execute(
     server_log: ServerLog | None,
     expect: dict[str, Any] | None = None,
     scenario_name: str | None = None,
-    server_pid: int | None = None,
+    watch: dict[str, tuple[int, ...]] | None = None,
 ) -> ScenarioRecord:
     """Runs one contestant process for one scenario and records the verified outcome.
 
@@ -107,16 +110,18 @@ def execute(
         record.duration_s = time.monotonic() - t0
         return record
 
-    if server_log is not None:
-        server_log.mark()
     try:
         argv = [*run.contestant.argv(), str(request_path), str(result_path)]
     except BuildError as exc:
         return finish(Status.ERROR, str(exc))
+    if server_log is not None:
+        server_log.mark()
+    cpu_before = server_log.cpu_s() if server_log is not None else None
     try:
-        outcome = run_measured(argv, run.timeout_s, log_dir=work_dir, watch_pid=server_pid)
+        outcome = run_measured(argv, run.timeout_s, log_dir=work_dir, watch=watch)
     except ProcessLaunchError as exc:
         return finish(Status.ERROR, str(exc))
+    cpu_after = server_log.cpu_s() if server_log is not None else None
     server_all = server_log.read() if server_log is not None else None
 
     result, read_error = _read_result(result_path)
@@ -152,12 +157,17 @@ def execute(
         server = within(server_all, result.measure_start_ns, result.measure_end_ns)
         record.server = _server_summary(server)
         # Over the timed region only: start-up and set-up would dilute a saturated burst.
-        utilisation = outcome.watched_utilisation(result.measure_start_ns,
-                                                  result.measure_end_ns)
-        if utilisation is not None:
-            record.server.cpu_utilisation = utilisation
-            record.server.cpu_s = utilisation * (
-                result.measure_end_ns - result.measure_start_ns) / 1e9
+        window = (result.measure_start_ns, result.measure_end_ns)
+        instrument = outcome.watched_cpu_between(INSTRUMENT, *window)
+        if instrument is not None:
+            cpu, wall = instrument
+            record.server.cpu_s, record.server.cpu_utilisation = cpu, cpu / wall
+        model = outcome.watched_cpu_between(MODEL_SERVER, *window)
+        if model is not None:
+            record.server.model_cpu_s = model[0]
+        if cpu_before is not None and cpu_after is not None:
+            record.server.run_requests = len(server_all)
+            record.server.run_cpu_s = cpu_after - cpu_before
     record.metrics = metrics.compute(result, server, expect, outcome.cpu_between)
     record.counts = metrics.counts(result)
     if expect and expect.get("checkpoints"):

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,9 @@ class RssSample:
     t_ns: int  # wall clock, comparable with the contestant's measure_start_ns/measure_end_ns
     rss: int
     cpu_s: float
-    # CPU seconds of a watched backend (the embedded LLM server) at the same instant.
-    watched_cpu_s: float | None = None
+    # CPU seconds of each watched group of backend processes at the same instant, by name
+    # ("instrument": chainmark-server; "model": Ollama and its runner behind it).
+    watched_cpu_s: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,14 +62,16 @@ class ProcessOutcome:
             return None
         return inside[-1].cpu_s - inside[0].cpu_s
 
-    def watched_utilisation(self, start_ns: int, end_ns: int) -> float | None:
-        """The watched backend's CPU per wall second inside a window (1.0 = one full core)."""
+    def watched_cpu_between(self, group: str, start_ns: int, end_ns: int
+                            ) -> tuple[float, float] | None:
+        """(CPU seconds, wall seconds) a watched group used inside a window, from the first to
+        the last sample in it."""
         inside = [s for s in self.samples
-                  if start_ns <= s.t_ns <= end_ns and s.watched_cpu_s is not None]
+                  if start_ns <= s.t_ns <= end_ns and group in s.watched_cpu_s]
         if len(inside) < 2 or inside[-1].t_ns == inside[0].t_ns:
             return None
-        cpu = inside[-1].watched_cpu_s - inside[0].watched_cpu_s  # type: ignore[operator]
-        return cpu / ((inside[-1].t_ns - inside[0].t_ns) / 1e9)
+        cpu = inside[-1].watched_cpu_s[group] - inside[0].watched_cpu_s[group]
+        return cpu, (inside[-1].t_ns - inside[0].t_ns) / 1e9
 
 
 def _high_water_mark(pid: int) -> int | None:
@@ -114,23 +118,32 @@ def kill_group(pid: int) -> None:
             time.sleep(0.05)
 
 
-def _process_or_none(pid: int | None) -> psutil.Process | None:
-    if pid is None:
-        return None
-    try:
-        return psutil.Process(pid)
-    except psutil.Error:
-        return None
+def _processes(pids: Sequence[int]) -> list[psutil.Process]:
+    """The processes, and their children (Ollama's runner), as they are now.
+
+    Resolved once per run rather than per sample: a /proc scan every 20 ms would charge the
+    harness's own CPU to the machine under test.
+    """
+    found: dict[int, psutil.Process] = {}
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                found[p.pid] = p
+        except psutil.Error:
+            continue
+    return list(found.values())
 
 
-def _cpu_of(proc: psutil.Process | None) -> float | None:
-    if proc is None:
-        return None
-    try:
-        times = proc.cpu_times()
-    except psutil.Error:
-        return None
-    return times.user + times.system
+def _cpu_of(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def _tail(path: Path, limit: int = 4000) -> str:
@@ -151,11 +164,12 @@ def run_measured(
     log_dir: Path,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
-    watch_pid: int | None = None,
+    watch: Mapping[str, Sequence[int]] | None = None,
 ) -> ProcessOutcome:
     """Runs argv to completion (or timeout), sampling it; never leaves a child behind."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = log_dir / "stdout.log", log_dir / "stderr.log"
+    watched = {name: found for name, pids in (watch or {}).items() if (found := _processes(pids))}
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         try:
             child = subprocess.Popen(
@@ -175,7 +189,6 @@ def run_measured(
     samples: list[RssSample] = []
     high_water = 0
     ps = psutil.Process(child.pid)
-    watched = _process_or_none(watch_pid)
     timed_out = False
     status, usage = None, None
     try:
@@ -186,7 +199,8 @@ def run_measured(
                 break
             try:
                 rss, cpu = _tree_usage(ps)
-                samples.append(RssSample(time.time_ns(), rss, cpu, _cpu_of(watched)))
+                samples.append(RssSample(time.time_ns(), rss, cpu, {
+                    name: _cpu_of(procs) for name, procs in watched.items()}))
             except psutil.Error:
                 pass
             high_water = max(high_water, _high_water_mark(child.pid) or 0)

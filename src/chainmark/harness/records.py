@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from chainmark.stats import Summary
 
-RESULTS_SCHEMA = 1
+RESULTS_SCHEMA = 2
 # Fraction of one core above which the embedded server, not the contestant, is the limit.
 SERVER_SATURATED = 0.85
 
@@ -41,10 +41,24 @@ class ServerSummary(BaseModel):
     requests: int
     server_s: float
     by_path: dict[str, int] = Field(default_factory=dict)
-    # The server process's own CPU over the run, when chainmark started it: a single-threaded
-    # server near one full core is the bottleneck, not the contestant.
+    # chainmark-server's own CPU over the timed region (the instrument's cost), when chainmark
+    # started it; near one full core the server, not the contestant, is the bottleneck.
     cpu_s: float | None = None
     cpu_utilisation: float | None = None
+    # The model server's CPU behind it (Ollama and its runner) over the timed region, when
+    # chainmark started it.
+    model_cpu_s: float | None = None
+    # Over the contestant's whole life (set-up and warm-up included), read exactly at launch
+    # and exit: every request chainmark-server served and the CPU it spent on them.
+    run_requests: int | None = None
+    run_cpu_s: float | None = None
+
+    @property
+    def cpu_per_request_s(self) -> float | None:
+        """The instrument's CPU per request it served (its cost beside what it measures)."""
+        if self.run_cpu_s is None or not self.run_requests:
+            return None
+        return self.run_cpu_s / self.run_requests
 
     @property
     def saturated(self) -> bool:
@@ -89,8 +103,12 @@ class RunHeader(BaseModel):
     interrupted: bool = False
     profile: str
     command: list[str]
+    # chainmark-server, which every contestant talked to ...
     llm_url: str
-    llm_embedded: bool
+    # ... and the server it forwarded the real model's requests to (None: synthetic only).
+    llm_upstream: str | None = None
+    # True when chainmark started that upstream itself (Ollama), False for --llm-url.
+    llm_upstream_embedded: bool = False
     chroma_url: str | None = None
     # Which corpus (and which bytes) the RAG scenarios read, when any ran.
     corpus: dict[str, Any] | None = None

@@ -1,6 +1,8 @@
-"""Reads the embedded LLM server's own per-request timings (``/chainmark/requests``).
+"""Reads chainmark-server's own per-request timings (``/chainmark/requests``) and its CPU
+(``/chainmark/usage``).
 
-A real Ollama has no such endpoint; then overhead is simply not reported.
+A server without those endpoints (a plain Ollama given directly) yields None: then overhead
+and server-side checks are simply not reported.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ class ServerLog:
         self.base = llm_url.rstrip("/")
         self.next_seq = 0
         self.available = True
+
+    def cpu_s(self) -> float | None:
+        """The server process's own CPU seconds so far (getrusage: microsecond resolution,
+        where /proc's clock ticks could not see a few hundred 50 µs requests)."""
+        if not self.available:
+            return None
+        try:
+            response = httpx.get(f"{self.base}/chainmark/usage", timeout=10)
+            return float(response.json()["cpu_s"]) if response.is_success else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
 
     def mark(self) -> None:
         """Skips everything logged so far, so the next read covers only what follows."""

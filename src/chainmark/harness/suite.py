@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -16,10 +16,11 @@ import httpx
 from chainmark.backends.chroma import chroma_server
 from chainmark.backends.llm_process import START_TIMEOUT_S, llm_server
 from chainmark.backends.managed import BackendError, wait_healthy
+from chainmark.backends.ollama.process import ollama_server
 from chainmark.contract import Endpoints
 from chainmark.corpus import default_corpus_dir, ensure_corpus
 from chainmark.harness import environment, expectations, rag_collections, results_file
-from chainmark.harness.execute import execute
+from chainmark.harness.execute import INSTRUMENT, MODEL_SERVER, execute
 from chainmark.harness.plan import Plan, PlannedRun
 from chainmark.harness.records import RunHeader, RunResults, ScenarioRecord, Status
 from chainmark.harness.server_log import ServerLog
@@ -36,11 +37,16 @@ class Reporter(Protocol):
 
 @dataclass
 class Backends:
+    # chainmark-server: what every contestant talks to. It serves the synthetic models and
+    # forwards every other model to the upstream, logging each request either way.
     llm_url: str
-    llm_embedded: bool
+    # The server behind it for the real model (Ollama, or whatever --llm-url named), if any.
+    upstream_url: str | None
+    # True when chainmark started the upstream itself (embedded Ollama).
+    upstream_embedded: bool
     chroma_url: str | None
-    # The embedded server's pid, so its own CPU can be charged to each run.
-    llm_pid: int | None = None
+    # Backend processes whose CPU is charged to each run, by group (see execute.INSTRUMENT).
+    watch: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def _is_real(model: str) -> bool:
@@ -84,33 +90,43 @@ def backends(
     chroma_url: str | None,
     reporter: Reporter,
 ) -> Iterator[Backends]:
-    """Starts what the plan needs and was not given by URL; stops it all on the way out."""
+    """Starts what the plan needs and was not given by URL; stops it all on the way out.
+
+    The real model comes from ``llm_url`` when given, else from an Ollama chainmark builds and
+    starts; either way chainmark-server sits in front as a recording proxy, so verification
+    and overhead work against any server.
+    """
     with ExitStack() as stack:
-        if llm_url is None:
-            load_real = any(_is_real(m) for m in plan.models)
-            reporter.note(
-                "starting the embedded LLM server"
-                + (" (loading smollm2:135m)" if load_real else " (synthetic models only)")
-            )
-            server = stack.enter_context(llm_server(out_dir / "logs" / "llm.log", load_real))
-            server.start(START_TIMEOUT_S)
-            llm_url = server.base_url
-            embedded = True
-            llm_pid = server.process.pid if server.process else None
-        else:
-            embedded = False
-            llm_pid = None
+        logs = out_dir / "logs"
+        upstream: str | None = llm_url
+        model_pids: tuple[int | None, ...] = ()
+        if llm_url is not None:
             try:
                 wait_healthy(llm_url.rstrip("/") + "/api/version", timeout_s=10)
             except BackendError as exc:
                 raise BackendError(f"cannot reach the LLM server at {llm_url}: {exc}") from exc
-        check_models(llm_url, plan.models)
+        elif any(_is_real(m) for m in plan.models):
+            reporter.note("starting Ollama with smollm2:135m (built once, then cached)")
+            ollama = stack.enter_context(
+                ollama_server(out_dir / "ollama", logs / "ollama.log", log=reporter.note))
+            ollama.start()
+            # Its runners are its children: each run's watch resolves them afresh.
+            upstream, model_pids = ollama.base_url, (ollama.pid,)
+        reporter.note("starting chainmark-server" + (f" in front of {upstream}" if upstream
+                                                     else " (synthetic models only)"))
+        server = stack.enter_context(llm_server(logs / "llm.log", upstream=upstream))
+        server.start(START_TIMEOUT_S)
+        assert server.process is not None
+        check_models(server.base_url, plan.models)
+        watch = {INSTRUMENT: (server.process.pid,)}
+        if model_pids:
+            watch[MODEL_SERVER] = tuple(pid for pid in model_pids if pid is not None)
 
         if plan.needs_chroma:
             if chroma_url is None:
                 reporter.note("starting the Chroma server")
                 chroma = stack.enter_context(
-                    chroma_server(out_dir / "chroma-data", out_dir / "logs" / "chroma.log")
+                    chroma_server(out_dir / "chroma-data", logs / "chroma.log")
                 )
                 chroma.start(CHROMA_START_TIMEOUT_S)
                 chroma_url = chroma.base_url
@@ -119,8 +135,9 @@ def backends(
                     wait_healthy(chroma_url.rstrip("/") + "/api/v2/heartbeat", timeout_s=10)
                 except BackendError as exc:
                     raise BackendError(f"cannot reach Chroma at {chroma_url}: {exc}") from exc
-        yield Backends(llm_url=llm_url, llm_embedded=embedded, chroma_url=chroma_url,
-                       llm_pid=llm_pid)
+        yield Backends(llm_url=server.base_url, upstream_url=upstream,
+                       upstream_embedded=llm_url is None and upstream is not None,
+                       chroma_url=chroma_url, watch=watch)
 
 
 def _slug(text: str) -> str:
@@ -231,7 +248,7 @@ class _Runner:
         return execute(
             run, self.endpoints(run), self.profile,
             self.work_dir(run.scenario.name, run.contestant.name, _level(run)),
-            self.server_log, expect, server_pid=self.live.llm_pid,
+            self.server_log, expect, watch=self.live.watch,
         )
 
     def cleanup(self) -> None:
@@ -279,7 +296,8 @@ def run_plan(
                 profile=profile,
                 command=command,
                 llm_url=live.llm_url,
-                llm_embedded=live.llm_embedded,
+                llm_upstream=live.upstream_url,
+                llm_upstream_embedded=live.upstream_embedded,
                 chroma_url=live.chroma_url,
                 corpus=_corpus_record(facts) if facts else None,
                 environment=environment.collect(live.llm_url),

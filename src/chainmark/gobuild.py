@@ -1,9 +1,10 @@
-"""Builds compiled contestants (the LangChainGo binary), cached by a hash of their sources.
+"""Builds chainmark's Go programs (the LangChainGo contestant, chainmark-server), cached by a
+hash of their sources.
 
 A binary is rebuilt only when a source file, go.mod or go.sum changed, so repeated runs start
-at once and a stale binary can never be measured by mistake.
+at once and a stale binary can never be measured (or measure) by mistake.
 
-    python -m chainmark.contestants.build    # builds and prints the binary's path
+    python -m chainmark.gobuild    # builds every Go program and prints their paths
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-GO_MODULE = Path(__file__).resolve().parent / "langchaingo"
+_ROOT = Path(__file__).resolve().parent
+LANGCHAINGO_MODULE = _ROOT / "contestants" / "langchaingo"
+SERVER_MODULE = _ROOT / "server"
+# Every Go program chainmark builds, by the name its cached binary carries.
+MODULES = {"langchaingo": LANGCHAINGO_MODULE, "chainmark-server": SERVER_MODULE}
 BUILD_TIMEOUT_S = 900
 
 
@@ -35,7 +40,7 @@ def _sources(module: Path) -> list[Path]:
     return sorted(files)
 
 
-def source_hash(module: Path = GO_MODULE) -> str:
+def source_hash(module: Path) -> str:
     digest = hashlib.sha256()
     for path in _sources(module):
         digest.update(path.relative_to(module).as_posix().encode() + b"\0")
@@ -43,15 +48,15 @@ def source_hash(module: Path = GO_MODULE) -> str:
     return digest.hexdigest()
 
 
-def go_binary(module: Path = GO_MODULE) -> Path:
-    """The built LangChainGo contestant, building it first if its sources changed."""
+def go_binary(module: Path, name: str | None = None) -> Path:
+    """The module's program, building it first if its sources changed."""
+    name = name or module.name
     go = shutil.which("go")
     if go is None:
-        raise BuildError("the Go toolchain ('go') is not installed: the langchaingo contestant "
-                         "cannot be built; the other contestants still run")
+        raise BuildError(f"the Go toolchain ('go') is not installed: {name} cannot be built")
     if not (module / "go.mod").exists():
         raise BuildError(f"no Go module at {module}")
-    target = cache_dir() / f"langchaingo-{source_hash(module)[:16]}"
+    target = cache_dir() / f"{name}-{source_hash(module)[:16]}"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,22 +68,29 @@ def go_binary(module: Path = GO_MODULE) -> Path:
             env={**os.environ, "GOFLAGS": os.environ.get("GOFLAGS", "-mod=readonly")},
         )
     except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"go build took longer than {BUILD_TIMEOUT_S} s") from exc
+        raise BuildError(f"go build of {name} took longer than {BUILD_TIMEOUT_S} s") from exc
     if done.returncode != 0:
         partial.unlink(missing_ok=True)
-        raise BuildError(f"go build failed:\n{(done.stderr or done.stdout)[-3000:]}")
+        raise BuildError(f"go build of {name} failed:\n{(done.stderr or done.stdout)[-3000:]}")
     # Atomic: a concurrent build or an interrupted one never leaves a half-written binary.
     partial.replace(target)
     return target
 
 
+def server_binary() -> Path:
+    """chainmark-server, the Go LLM server every run measures against."""
+    return go_binary(SERVER_MODULE, "chainmark-server")
+
+
 def main() -> int:
-    try:
-        print(go_binary())
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    failed = 0
+    for name, module in MODULES.items():
+        try:
+            print(f"{name}: {go_binary(module, name)}")
+        except BuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

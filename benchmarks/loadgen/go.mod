@@ -1,0 +1,3 @@
+module github.com/chainmark/loadgen
+
+go 1.26

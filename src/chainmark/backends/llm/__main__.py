@@ -1,3 +1,0 @@
-from chainmark.backends.llm.server import main
-
-main()

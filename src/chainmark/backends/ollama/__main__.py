@@ -1,0 +1,5 @@
+import sys
+
+from chainmark.backends.ollama.build import main
+
+sys.exit(main())
