@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from chainmark import scenarios
+from chainmark.backends.llm_process import PROFILES_PATH
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness import verify
+from chainmark.scenarios import SKY_PROMPT
 
 RAG_SMALL = ["--iterations", "2", "--set", "max_chunks=6"]
 OPS_SMALL = [
@@ -172,12 +174,16 @@ def test_timeout_verifier_rejects_early_late_and_wrong_errors(seconds, outcome, 
 
 def test_failed_requests_count_as_failures_not_fast_successes(tmp_path, llm_server,
                                                              chroma_server):
-    # One slot at the calibrated pace (~0.6 s a request) and a 1.5 s deadline: requests
-    # queued behind others time out while the first ones complete.
+    # One slot at the calibrated pace and a deadline of 2.5 requests' time: requests queued
+    # behind others time out while the first ones complete. Sized from the shipped profile,
+    # so a recalibration does not break the test.
+    profile = json.loads(PROFILES_PATH.read_text())["profiles"]["smollm2-cpu"]
+    one = (profile["ttft_s"] + len(SKY_PROMPT.split()) / profile["prompt_tokens_per_s"]
+           + 48 / profile["tokens_per_s"])
     results = run_scenarios(
         tmp_path, llm_server, chroma_server, ["stress.saturation"],
         "--model", "synthetic:smollm2-cpu", "--set", "concurrency=6",
-        "--set", "duration_s=2", "--set", "timeout_s=1.5",
+        "--set", f"duration_s={2 * one:.2f}", "--set", f"timeout_s={2.5 * one:.2f}",
     )
     record = by_scenario(results)["stress.saturation"]
     counts, metrics = record["counts"], record["metrics"]

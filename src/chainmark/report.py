@@ -125,8 +125,33 @@ def notes(r: ScenarioRecord) -> str:
     return "; ".join(parts)
 
 
+def instrument_cost(results: RunResults) -> str | None:
+    """chainmark-server's own CPU per request beside the smallest overhead it helped measure.
+
+    The instrument must cost far less than the effects it reports; this says how much it did
+    on this run, rather than asserting it.
+    """
+    per_request = sorted(r.server.cpu_per_request_s for r in _ran(results)
+                         if r.server is not None and r.server.cpu_per_request_s is not None)
+    if not per_request:
+        return None
+    median = per_request[len(per_request) // 2]
+    text = (f"instrument: chainmark-server used {fmt_value(median)} of CPU per request "
+            f"(median over {len(per_request)} runs, max {fmt_value(per_request[-1])})")
+    overheads = [o.mean for r in _ran(results) if r.status is Status.PASSED
+                 and (o := r.metrics.get("overhead_s")) is not None and o.mean > 0]
+    if overheads:
+        smallest = min(overheads)
+        text += (f"; smallest mean overhead reported: {fmt_value(smallest)}, so the server's "
+                 f"CPU is {median / smallest:.0%} of it")
+    return text
+
+
 def print_results(results: RunResults, console: Console) -> None:
     console.print(table(results))
+    cost = instrument_cost(results)
+    if cost:
+        console.print(f"[dim]{cost}[/]")
     for r in _ran(results):
         if r.errors:
             console.print(f"[red]{r.scenario} / {r.contestant}: {r.status.value}[/]")
@@ -288,6 +313,7 @@ def markdown(results: RunResults) -> str:
         f"{env.get('python', '?')}; {env.get('go') or 'Go not found'}",
         f"- started {h.started_at}, finished {h.finished_at or '-'}"
         + (" (interrupted)" if h.interrupted else ""),
+        *([f"- {cost}"] if (cost := instrument_cost(results)) else []),
         "",
         "Every figure names the model that produced it. `synthetic` models answer "
         "deterministically with a latency profile; `smollm2:135m` is the real model. The "

@@ -1,7 +1,11 @@
-"""Latency profiles for the synthetic models, and loading them from ``profiles.json``.
+"""Latency profiles for the synthetic models, and reading and writing ``profiles.json``.
 
 A profile says how long a synthetic model pretends to work, so a benchmark can hold the model
 cost fixed (or at zero) and see what each framework adds on top of it.
+
+chainmark-server (``src/chainmark/server/synth/profile.go``) is the reader that matters; this
+module exists so the calibration writes only files that reader accepts. The checks below
+therefore mirror ``ParseProfiles`` in Go: change both together.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ DEFAULT_PROFILES_PATH = Path(__file__).with_name("profiles.json")
 # Same width as SmolLM2-135M's hidden state, so a vector store sized for the real model also fits
 # the synthetic one.
 DEFAULT_EMBED_DIM = 576
+# Go's limits (synth.MaxOutputTokens, synth.MaxEmbedDim): a profile must not make the server
+# allocate without bound.
+MAX_OUTPUT_TOKENS = 1_000_000
+MAX_EMBED_DIM = 65_536
+_MAX_INT32 = 2**31 - 1
+
+_DURATIONS = ("ttft_s", "embed_base_s", "embed_s_per_token")
+_RATES = ("prompt_tokens_per_s", "tokens_per_s")
 
 
 class ProfileError(ValueError):
@@ -24,18 +36,23 @@ class ProfileError(ValueError):
 
 
 def _rate_delay(count: float, per_s: float) -> float:
-    # 0 (or inf) means "free": a rate of zero would otherwise read as "infinitely slow".
-    if per_s <= 0 or math.isinf(per_s):
+    # 0 means "free": a rate of zero would otherwise read as "infinitely slow".
+    if per_s <= 0:
         return 0.0
     return count / per_s
 
 
+def _is_int(value: object) -> bool:
+    # JSON true is not an integer to Go; Python would take it for 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class LatencyProfile:
-    """How a synthetic model spends time. All durations in seconds; 0 means free."""
+    """How a synthetic model spends time. All durations in seconds; a rate of 0 means free."""
 
     name: str
-    # Fixed cost before the first token on top of prompt evaluation (scheduling, sampling).
+    # Fixed cost before the first token on top of prompt evaluation.
     ttft_s: float = 0.0
     # Prompt evaluation rate; the prompt phase lasts ttft_s + prompt_tokens / this.
     prompt_tokens_per_s: float = 0.0
@@ -52,16 +69,22 @@ class LatencyProfile:
     provenance: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("ttft_s", "embed_base_s", "embed_s_per_token",
-                     "prompt_tokens_per_s", "tokens_per_s"):
+        for name in (*_DURATIONS, *_RATES):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or math.isnan(value) or value < 0:
-                raise ProfileError(f"profile {self.name!r}: {name} must be a number >= 0")
-        for name in ("output_tokens", "parallel"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
-                raise ProfileError(f"profile {self.name!r}: {name} must be an integer >= 0")
-        if not isinstance(self.embed_dim, int) or self.embed_dim < 1:
-            raise ProfileError(f"profile {self.name!r}: embed_dim must be an integer >= 1")
+            # Finite only: JSON has no infinity, so json.dumps would write a file Go rejects.
+            if (not isinstance(value, int | float) or isinstance(value, bool)
+                    or not math.isfinite(value) or value < 0):
+                raise ProfileError(f"profile {self.name!r}: {name} must be a finite number >= 0")
+        for name, least, most in (("output_tokens", 0, MAX_OUTPUT_TOKENS),
+                                  ("parallel", 0, _MAX_INT32), ("embed_dim", 1, MAX_EMBED_DIM)):
+            value = getattr(self, name)
+            if not _is_int(value) or not least <= value <= most:
+                raise ProfileError(f"profile {self.name!r}: {name} must be an integer from "
+                                   f"{least} to {most}")
+        if not isinstance(self.description, str):
+            raise ProfileError(f"profile {self.name!r}: description must be a string")
+        if not isinstance(self.provenance, dict):
+            raise ProfileError(f"profile {self.name!r}: provenance must be an object")
 
     def prompt_delay_s(self, prompt_tokens: int) -> float:
         return self.ttft_s + _rate_delay(prompt_tokens, self.prompt_tokens_per_s)
@@ -88,12 +111,27 @@ ZERO = LatencyProfile(
 _FIELDS = {f.name for f in fields(LatencyProfile)} - {"name"}
 
 
+def check_name(name: str) -> None:
+    if not name or ":" in name or name != name.strip():
+        raise ProfileError(f"bad profile name {name!r}")
+    if name != ZERO.name and name.lower() == ZERO.name:
+        raise ProfileError(f"profile name {name!r} clashes with {ZERO.name!r}")
+
+
 def profile_from_json(name: str, data: dict[str, Any]) -> LatencyProfile:
     unknown = set(data) - _FIELDS
     if unknown:
         raise ProfileError(f"profile {name!r}: unknown fields {sorted(unknown)}")
-    # JSON has no infinity; null reads as "free" like 0.
-    clean = {k: (0.0 if v is None and k.endswith("_per_s") else v) for k, v in data.items()}
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _RATES and (value is None or (isinstance(value, float) and math.isinf(value)
+                                                and value > 0)):
+            # JSON has no infinity: null (or an overflowing 1e999) reads as free, like 0.
+            clean[key] = 0.0
+        elif key in ("description", "provenance") and value is None:
+            continue
+        else:
+            clean[key] = value
     return LatencyProfile(name=name, **clean)
 
 
@@ -114,18 +152,32 @@ def load_profiles(path: str | Path | None = None) -> dict[str, LatencyProfile]:
     entries = document.get("profiles") if isinstance(document, dict) else None
     if not isinstance(entries, dict):
         raise ProfileError(f"{source}: expected an object with a 'profiles' object")
-    for name, data in entries.items():
-        if not isinstance(data, dict):
-            raise ProfileError(f"{source}: profile {name!r} is not an object")
-        if not name or ":" in name or name != name.strip():
-            raise ProfileError(f"{source}: bad profile name {name!r}")
-        profiles[name] = profile_from_json(name, data)
+    lower: dict[str, str] = {}
+    for name, data in sorted(entries.items()):
+        try:
+            check_name(name)
+            if name.lower() in lower:
+                raise ProfileError(f"profile names {lower[name.lower()]!r} and {name!r} differ "
+                                   f"only in case")
+            lower[name.lower()] = name
+            if not isinstance(data, dict):
+                raise ProfileError(f"profile {name!r} is not an object")
+            profiles[name] = profile_from_json(name, data)
+        except ProfileError as exc:
+            raise ProfileError(f"{source}: {exc}") from None
     return profiles
 
 
 def write_profiles(path: str | Path, profiles: dict[str, LatencyProfile], note: str = "") -> None:
+    """Writes the file atomically, so a crash or Ctrl-C never leaves half a profiles file."""
+    for name in profiles:
+        check_name(name)
     document: dict[str, Any] = {}
     if note:
         document["note"] = note
     document["profiles"] = {name: p.to_json() for name, p in profiles.items()}
-    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)

@@ -10,38 +10,41 @@ import (
 
 const shippedProfiles = "../../backends/llm/profiles.json"
 
+// The shipped file is rewritten by every calibration, so this checks its shape and meaning,
+// not the figures of one machine.
 func TestLoadTheShippedProfiles(t *testing.T) {
 	profiles, err := LoadProfiles(shippedProfiles)
 	if err != nil {
 		t.Fatal(err)
 	}
 	zero := profiles["zero"]
-	if zero.Name != "zero" || zero.TokensPerS != 0 || zero.Parallel != 0 || zero.OutputTokens != 250 ||
-		zero.EmbedDim != 576 || zero.Provenance["output_tokens"] != "copied from smollm2-cpu" {
+	if zero.Name != "zero" || zero.TokensPerS != 0 || zero.Parallel != 0 || zero.OutputTokens < 1 ||
+		zero.EmbedDim != 576 {
 		t.Fatalf("zero: %+v", zero)
 	}
+	if zero.PromptDelay(1000) != 0 || zero.TokenInterval() != 0 || zero.EmbedDelay(1000) != 0 {
+		t.Fatal("zero is free")
+	}
 	cpu := profiles["smollm2-cpu"]
-	if cpu.Name != "smollm2-cpu" || cpu.TokensPerS != 70.8 || cpu.Parallel != 1 || cpu.Provenance["llama_cpp_python"] != "0.3.36" {
+	if cpu.Name != "smollm2-cpu" || cpu.Parallel != 1 || cpu.TokensPerS <= 0 || cpu.PromptTokensPerS <= 0 ||
+		cpu.OutputTokens != zero.OutputTokens || cpu.Provenance["method"] == nil {
 		t.Fatalf("smollm2-cpu: %+v", cpu)
 	}
 	near := func(got time.Duration, seconds float64) bool {
 		d := float64(got) - seconds*1e9
 		return d < 1 && d > -1
 	}
-	if got := cpu.TokenInterval(); !near(got, 1/70.8) {
+	if got := cpu.TokenInterval(); !near(got, 1/cpu.TokensPerS) {
 		t.Fatalf("token interval %v", got)
 	}
-	if got := cpu.PromptDelay(100); !near(got, 0.17982+100/110.9) {
+	if got := cpu.PromptDelay(100); !near(got, cpu.TTFTS+100/cpu.PromptTokensPerS) {
 		t.Fatalf("prompt delay %v", got)
 	}
-	if got := cpu.EmbedDelay(10); !near(got, 0.00463+0.0102314*10) {
+	if got := cpu.EmbedDelay(10); !near(got, cpu.EmbedBaseS+cpu.EmbedSPerToken*10) {
 		t.Fatalf("embed delay %v", got)
 	}
-	if zero.PromptDelay(1000) != 0 || zero.TokenInterval() != 0 || zero.EmbedDelay(1000) != 0 {
-		t.Fatal("zero is free")
-	}
 	models := NewModels(profiles)
-	if len(models) != 6 || models["synthetic-malformed:smollm2-cpu"].Profile.TokensPerS != 70.8 {
+	if len(models) != 6 || models["synthetic-malformed:smollm2-cpu"].Profile.TokensPerS != cpu.TokensPerS {
 		t.Fatalf("%v", models)
 	}
 }
