@@ -45,8 +45,15 @@ def _server_summary(requests: list[ServerRequest]) -> ServerSummary:
     by_path: dict[str, int] = {}
     for r in requests:
         by_path[r.path] = by_path.get(r.path, 0) + 1
+
+    def total(field: str) -> float:
+        values = (r.raw.get(field) for r in requests)
+        return sum(v for v in values if isinstance(v, int | float))
+
     return ServerSummary(
-        requests=len(requests), server_s=sum(r.server_s for r in requests), by_path=by_path
+        requests=len(requests), server_s=sum(r.server_s for r in requests), by_path=by_path,
+        prompt_tokens=int(total("prompt_eval_count")), load_s=total("load_s"),
+        prompt_eval_s=total("prompt_eval_s"), eval_s=total("eval_s"),
     )
 
 

@@ -41,6 +41,13 @@ class ServerSummary(BaseModel):
     requests: int
     server_s: float
     by_path: dict[str, int] = Field(default_factory=dict)
+    # Where the server's time went, summed over the timed region's requests: prompt tokens
+    # evaluated, and the model server's own durations (Ollama's load, prompt-eval and eval
+    # time as it reported them; the synthetic model's as it paced them).
+    prompt_tokens: int = 0
+    load_s: float = 0.0
+    prompt_eval_s: float = 0.0
+    eval_s: float = 0.0
     # chainmark-server's own CPU over the timed region (the instrument's cost), when chainmark
     # started it; near one full core the server, not the contestant, is the bottleneck.
     cpu_s: float | None = None

@@ -62,6 +62,9 @@ func (s *Server) embed(x *exchange, m *model, texts []string, numCtx int, trunca
 		return nil, false
 	}
 	defer m.release()
+	if m.cache != nil {
+		m.cache.evict() // embedding and generation share Ollama's one slot
+	}
 	start := time.Now()
 	rec.queueNS = int64(start.Sub(queued))
 	total := 0

@@ -83,7 +83,14 @@ func (s *Server) answer(x *exchange, j *job) {
 
 	ans := m.gen.Answer(j.prompt, j.opts, j.tools, j.format)
 	rec.promptEvalCount = ans.PromptTokens
-	if d := m.pace.PromptDelay(ans.PromptTokens); d > 0 {
+	evaluated := ans.PromptTokens
+	if m.cache != nil {
+		cached := m.cache.reuse(j.prompt.Text(), ans.PromptTokens)
+		rec.promptCachedCount = cached
+		rec.set |= hasPromptCachedCount
+		evaluated -= cached
+	}
+	if d := m.pace.PromptDelay(evaluated); d > 0 {
 		if x.sleepUntil(start.Add(d)) != nil {
 			rec.promptEvalNS = int64(time.Since(start))
 			x.clientGone()

@@ -41,7 +41,9 @@ type model struct {
 	gen         answerer
 	pace        pacer
 	// Concurrent requests served at once (profile "parallel"); nil = unlimited.
-	slots  chan struct{}
+	slots chan struct{}
+	// Set for a paced model with one slot (Ollama's default): its KV-cache imitation.
+	cache  *promptCache
 	digest string
 	// Set once the model has served (or been loaded by) a request: /api/ps lists only those,
 	// as Ollama lists only loaded models.
@@ -61,6 +63,9 @@ func newModel(name, behaviour, profileName string, embedDim, parallel int, gen a
 	}
 	if parallel > 0 {
 		m.slots = make(chan struct{}, parallel)
+	}
+	if parallel == 1 && pace != nil && pace.PromptDelay(1000) > pace.PromptDelay(0) {
+		m.cache = &promptCache{}
 	}
 	return m
 }
