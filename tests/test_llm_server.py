@@ -20,6 +20,7 @@ from langchain_core.messages import ToolMessage
 from langchain_core.tools import tool
 from langchain_ollama import ChatOllama, OllamaEmbeddings, OllamaLLM
 from pydantic import BaseModel, Field
+from request_log import log_since, next_seq
 
 QUESTION = "Why is the sky blue?"
 
@@ -27,21 +28,6 @@ QUESTION = "Why is the sky blue?"
 @pytest.fixture(scope="module")
 def client(llm_server: str) -> ollama.Client:
     return ollama.Client(host=llm_server)
-
-
-def log_since(url: str, seq: int, wait_for: int = 0) -> list[dict[str, Any]]:
-    """Log entries from ``seq`` on, waiting (boundedly) for ``wait_for`` of them: a request is
-    logged just after its last byte is sent, so a quick client can ask before it is there."""
-    deadline = time.monotonic() + 5
-    while True:
-        entries = httpx.get(f"{url}/chainmark/requests", params={"since": seq}).json()["requests"]
-        if len(entries) >= wait_for or time.monotonic() > deadline:
-            return entries
-        time.sleep(0.01)
-
-
-def next_seq(url: str) -> int:
-    return int(httpx.get(f"{url}/chainmark/requests", params={"since": 1 << 60}).json()["next_seq"])
 
 
 def test_root_version_tags_show(llm_server: str, client: ollama.Client) -> None:

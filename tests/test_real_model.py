@@ -14,6 +14,7 @@ import numpy as np
 import ollama
 import pytest
 from langchain_ollama import ChatOllama, OllamaEmbeddings, OllamaLLM
+from request_log import log_since, next_seq
 from test_harness_e2e import chainmark, load, records
 
 REAL = "smollm2:135m"
@@ -26,21 +27,6 @@ pytestmark = pytest.mark.real_model
 @pytest.fixture(scope="module")
 def client(real_server: str) -> ollama.Client:
     return ollama.Client(host=real_server)
-
-
-def log_since(url: str, seq: int, wait_for: int = 0) -> list[dict[str, Any]]:
-    """Log entries from ``seq`` on, waiting (boundedly) for ``wait_for`` of them: a request is
-    logged just after its last byte is sent, so a quick client can ask before it is there."""
-    deadline = time.monotonic() + 5
-    while True:
-        entries = httpx.get(f"{url}/chainmark/requests", params={"since": seq}).json()["requests"]
-        if len(entries) >= wait_for or time.monotonic() > deadline:
-            return entries
-        time.sleep(0.01)
-
-
-def next_seq(url: str) -> int:
-    return int(httpx.get(f"{url}/chainmark/requests", params={"since": 1 << 60}).json()["next_seq"])
 
 
 def test_the_proxy_lists_both_worlds(real_server: str, client: ollama.Client) -> None:
