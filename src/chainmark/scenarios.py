@@ -218,7 +218,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             # seed: the article's 200 calls; num_predict -1 lets the model answer in full.
             "seed": _llm(200, 3, -1, prompt=SKY_PROMPT),
             # quick: bounded answers keep the real model at seconds per scenario on 2 cores.
-            "quick": _llm(12, 1, 48, prompt=SKY_PROMPT),
+            "quick": _llm(8, 1, 48, prompt=SKY_PROMPT),
         },
         published=(
             Published("latency_s", "s", 0.9992, 1.19076, "mean; std Go 28.5 ms, Python 89.31 ms"),
@@ -232,7 +232,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         primary_metric="ttft_s",
         params={
             "seed": _llm(200, 3, -1, prompt=LONG_PROMPT),
-            "quick": _llm(12, 1, 24, prompt=LONG_PROMPT),
+            "quick": _llm(8, 1, 24, prompt=LONG_PROMPT),
         },
         published=(Published("ttft_s", "s", 0.14075, 0.21337, "mean TTFT"),),
     ),
@@ -258,11 +258,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         primary_metric="docs_per_s",
         needs_corpus=True,
         params={
-            # seed: every chunk of the 10 MB document; quick: the first 6 (two seconds each on
-            # real Ollama on 2 cores), in batches small enough that several workers get work.
+            # seed: every chunk of the 10 MB document; quick: the first 4 (two seconds each on
+            # real Ollama on 2 cores), in batches small enough that two workers get work.
             "seed": {**SPLIT, "iterations": 1, "max_chunks": None, "batch_size": 100,
                      "workers": 8},
-            "quick": {**SPLIT, "iterations": 1, "max_chunks": 6, "batch_size": 2,
+            "quick": {**SPLIT, "iterations": 1, "max_chunks": 4, "batch_size": 2,
                       "workers": 8},
         },
         published=(
