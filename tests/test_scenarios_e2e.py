@@ -1,5 +1,5 @@
 """Every LangChain Python scenario end to end: real CLI, real contestant processes, the real
-embedded server on synthetic models, the real Chroma server; small counts.
+chainmark-server on synthetic models, the real Chroma server; small counts.
 
 Where a test needs a wrong result, it takes a real contestant's real output and changes one
 field, then asks the harness's verifier: that is exactly the check that must catch it.

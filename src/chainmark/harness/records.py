@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from chainmark.stats import Summary
 
 RESULTS_SCHEMA = 2
-# Fraction of one core above which the embedded server, not the contestant, is the limit.
+# Fraction of one core above which chainmark-server, not the contestant, is the limit.
 SERVER_SATURATED = 0.85
 
 

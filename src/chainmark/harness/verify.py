@@ -2,7 +2,7 @@
 
 Each verifier returns a list of problems; an empty list means the result passed. Verifiers see
 what the contestant reported, the harness's own expectations (chunk counts from its own
-splitter, the model's embedding width), and, where the embedded server served the calls,
+splitter, the model's embedding width), and, where chainmark-server logged the calls,
 what the server itself logged, so a contestant cannot claim work it did not do.
 """
 
