@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,8 @@ class Backends:
     chroma_url: str | None
     # Backend processes whose CPU is charged to each run, by group (see execute.INSTRUMENT).
     watch: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # What chainmark started for the real model (Ollama's version, its Modelfile), if it did.
+    upstream_info: dict[str, object] = field(default_factory=dict)
 
 
 def _is_real(model: str) -> bool:
@@ -99,7 +102,8 @@ def backends(
     with ExitStack() as stack:
         logs = out_dir / "logs"
         upstream: str | None = llm_url
-        model_pids: tuple[int | None, ...] = ()
+        watch: dict[str, tuple[int, ...]] = {}
+        upstream_info: dict[str, object] = {}
         if llm_url is not None:
             try:
                 wait_healthy(llm_url.rstrip("/") + "/api/version", timeout_s=10)
@@ -107,20 +111,25 @@ def backends(
                 raise BackendError(f"cannot reach the LLM server at {llm_url}: {exc}") from exc
         elif any(_is_real(m) for m in plan.models):
             reporter.note("starting Ollama with smollm2:135m (built once, then cached)")
+            # Its HOME and model store (a ~100 MB copy of the GGUF) live only as long as the
+            # run; the log stays with the results.
+            root = stack.enter_context(tempfile.TemporaryDirectory(prefix="chainmark-ollama-"))
             ollama = stack.enter_context(
-                ollama_server(out_dir / "ollama", logs / "ollama.log", log=reporter.note))
+                ollama_server(Path(root), logs / "ollama.log", log=reporter.note))
             ollama.start()
-            # Its runners are its children: each run's watch resolves them afresh.
-            upstream, model_pids = ollama.base_url, (ollama.pid,)
+            upstream = ollama.base_url
+            if ollama.pid is not None:
+                # Its runners are its children: each run's watch resolves them afresh.
+                watch[MODEL_SERVER] = (ollama.pid,)
+            upstream_info = {"server": "ollama", "version": ollama.version,
+                             "modelfile": ollama.modelfile_text}
         reporter.note("starting chainmark-server" + (f" in front of {upstream}" if upstream
                                                      else " (synthetic models only)"))
         server = stack.enter_context(llm_server(logs / "llm.log", upstream=upstream))
         server.start(START_TIMEOUT_S)
         assert server.process is not None
         check_models(server.base_url, plan.models)
-        watch = {INSTRUMENT: (server.process.pid,)}
-        if model_pids:
-            watch[MODEL_SERVER] = tuple(pid for pid in model_pids if pid is not None)
+        watch[INSTRUMENT] = (server.process.pid,)
 
         if plan.needs_chroma:
             if chroma_url is None:
@@ -137,7 +146,7 @@ def backends(
                     raise BackendError(f"cannot reach Chroma at {chroma_url}: {exc}") from exc
         yield Backends(llm_url=server.base_url, upstream_url=upstream,
                        upstream_embedded=llm_url is None and upstream is not None,
-                       chroma_url=chroma_url, watch=watch)
+                       chroma_url=chroma_url, watch=watch, upstream_info=upstream_info)
 
 
 def _slug(text: str) -> str:
@@ -300,7 +309,8 @@ def run_plan(
                 llm_upstream_embedded=live.upstream_embedded,
                 chroma_url=live.chroma_url,
                 corpus=_corpus_record(facts) if facts else None,
-                environment=environment.collect(live.llm_url),
+                environment={**environment.collect(live.llm_url),
+                             "llm_upstream": live.upstream_info},
             ),
             records=not_implemented_records(plan, profile),
         )
