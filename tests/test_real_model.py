@@ -146,3 +146,24 @@ def test_llm_latency_end_to_end_on_real_ollama(tmp_path: Path, ollama_server: An
         assert record["model"] == REAL
         assert record["metrics"]["overhead_s"]["count"] == 2
         assert record["server"]["requests"] >= 2
+
+
+def test_the_default_run_starts_and_stops_its_own_ollama(tmp_path: Path) -> None:
+    # No --llm-url: the harness builds (cached) and starts Ollama, puts chainmark-server in
+    # front of it, charges Ollama's CPU to the model server, and leaves nothing behind.
+    out = tmp_path / "run"
+    done = chainmark("run", "--scenario", "llm.latency", "--contestant", "python-baseline",
+                     "--iterations", "2", "--set", "num_predict=4", "--out", str(out),
+                     timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = load(out)
+    header = results["header"]
+    assert header["llm_upstream_embedded"] is True
+    assert header["environment"]["llm_upstream"]["version"] == "0.17.4"
+    assert "num_thread 1" in header["environment"]["llm_upstream"]["modelfile"]
+    [record] = [r for r in results["records"] if r["status"] != "not_implemented"]
+    assert record["status"] == "passed", record["errors"]
+    assert record["server"]["load_s"] > 0 and record["server"]["model_cpu_s"] is not None
+    # Ollama's HOME and model store were temporary; its log is kept with the results.
+    assert sorted(p.name for p in out.iterdir()) == ["logs", "report.md", "results.json", "runs"]
+    assert (out / "logs" / "ollama.log").exists()
