@@ -1,4 +1,5 @@
-"""The scenario registry: ../shared/SCENARIOS.md as data.
+"""The scenario registry: the specification as data (rendered as docs/scenarios.md by
+``chainmark.spec_doc``).
 
 Every parameter a contestant needs (prompts, counts, limits) lives here and is passed to the
 contestant in its request, so Python and Go contestants cannot drift apart. Published figures
