@@ -122,12 +122,7 @@ func (s *Server) ollamaEmbed(x *exchange) {
 	if !ok {
 		return
 	}
-	name, err := modelName(in.Model, in.Name)
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, name := s.findModel(x, body, in.Model, in.Name)
 	if m == nil {
 		return
 	}
@@ -173,12 +168,7 @@ func (s *Server) ollamaEmbeddings(x *exchange) {
 	if !ok {
 		return
 	}
-	name, err := modelName(in.Model, in.Name)
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, _ := s.findModel(x, body, in.Model, in.Name)
 	if m == nil {
 		return
 	}
@@ -221,12 +211,7 @@ func (s *Server) openaiEmbeddings(x *exchange) {
 	if !ok {
 		return
 	}
-	name, err := modelName(in.Model, "")
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, name := s.findModel(x, body, in.Model, "")
 	if m == nil {
 		return
 	}
@@ -245,6 +230,7 @@ func (s *Server) openaiEmbeddings(x *exchange) {
 		x.sendError(badRequest("invalid input"))
 		return
 	default:
+		var err *apiError
 		texts, err = embedInputs(input)
 		if err != nil {
 			x.sendError(err)

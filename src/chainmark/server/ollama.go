@@ -49,6 +49,17 @@ func (s *Server) forwardUnparsed(x *exchange, body []byte) bool {
 
 // lookup resolves the requested model. An unknown one goes to the upstream if there is one, and
 // is a 404 otherwise; either way the request is answered and nil is returned.
+// findModel finds the model a request names, and the name as the client wrote it. When the
+// model is nil the request has been answered already (bad name, unknown model, forwarded).
+func (s *Server) findModel(x *exchange, body []byte, model, legacyName string) (*model, string) {
+	name, err := modelName(model, legacyName)
+	if err != nil {
+		x.sendError(err)
+		return nil, ""
+	}
+	return s.lookup(x, body, name), name
+}
+
 func (s *Server) lookup(x *exchange, body []byte, name string) *model {
 	x.rec.model = clip(name, maxLoggedString)
 	if m := s.models.resolve(name); m != nil {
@@ -68,12 +79,7 @@ func (s *Server) ollamaGenerate(x *exchange) {
 	if !ok {
 		return
 	}
-	name, err := modelName(in.Model, in.Name)
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, name := s.findModel(x, body, in.Model, in.Name)
 	if m == nil {
 		return
 	}
@@ -127,12 +133,7 @@ func (s *Server) ollamaChat(x *exchange) {
 	if !ok {
 		return
 	}
-	name, err := modelName(in.Model, in.Name)
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, name := s.findModel(x, body, in.Model, in.Name)
 	if m == nil {
 		return
 	}
@@ -241,12 +242,7 @@ func (s *Server) show(x *exchange) {
 	if !ok {
 		return
 	}
-	name, err := modelName(in.Model, in.Name)
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, _ := s.findModel(x, body, in.Model, in.Name)
 	if m == nil {
 		return
 	}

@@ -260,12 +260,7 @@ func (s *Server) openaiChat(x *exchange) {
 		return
 	}
 	x.rec.setStream(in.Stream)
-	name, err := modelName(in.Model, "")
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, name := s.findModel(x, body, in.Model, "")
 	if m == nil {
 		return
 	}
@@ -314,12 +309,7 @@ func (s *Server) openaiCompletion(x *exchange) {
 		return
 	}
 	x.rec.setStream(in.Stream)
-	name, err := modelName(in.Model, "")
-	if err != nil {
-		x.sendError(err)
-		return
-	}
-	m := s.lookup(x, body, name)
+	m, name := s.findModel(x, body, in.Model, "")
 	if m == nil {
 		return
 	}
