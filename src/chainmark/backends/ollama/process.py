@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -265,41 +266,23 @@ def ollama_server(
                         binary=binary, log=log)
 
 
-def start_ollama(
-    root: Path,
-    log_path: Path | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int | None = None,
-    gguf: Path | None = None,
-    preload: bool = True,
-    log: Log = _stderr,
-) -> OllamaServer:
+def start_ollama(root: Path, log_path: Path | None = None, **options: Any) -> OllamaServer:
     """Builds Ollama if needed, starts it, imports smollm2:135m and (by default) loads it.
 
-    The caller must ``stop()`` the returned server; on any failure here it is already stopped.
-    Raises BackendError (OllamaBuildError for the build).
+    ``options`` are :func:`ollama_server`'s. The caller must ``stop()`` the returned server; on
+    any failure here it is already stopped. Raises BackendError (OllamaBuildError for the
+    build).
     """
-    server = ollama_server(root, log_path, host=host, port=port, gguf=gguf, preload=preload,
-                           log=log)
+    server = ollama_server(root, log_path, **options)
     server.start()
     return server
 
 
 @contextlib.contextmanager
-def running_ollama(
-    root: Path,
-    log_path: Path | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int | None = None,
-    gguf: Path | None = None,
-    preload: bool = True,
-    log: Log = _stderr,
-) -> Iterator[OllamaServer]:
+def running_ollama(root: Path, log_path: Path | None = None,
+                   **options: Any) -> Iterator[OllamaServer]:
     """:func:`start_ollama` as a context manager that stops everything on exit."""
-    server = start_ollama(root, log_path, host=host, port=port, gguf=gguf, preload=preload,
-                          log=log)
+    server = start_ollama(root, log_path, **options)
     try:
         yield server
     finally:
