@@ -4,15 +4,14 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/chainmark/server/synth"
 )
 
 // Hand-written JSON appenders for the hot paths (one object per streamed token, the request
 // log): encoding/json's reflection and allocations would cost more than the whole answer of a
 // zero-latency model. They write exactly what encoding/json would, so clients see the same
 // bytes Ollama (a Go server) sends.
-
-const hexDigits = "0123456789abcdef"
 
 // appendString appends s as a JSON string, escaped as encoding/json does by default: HTML
 // characters as \u00XX, invalid UTF-8 as U+FFFD, U+2028/U+2029 escaped.
@@ -22,56 +21,9 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendEscaped appends s's JSON string escaping, without the quotes.
-func appendEscaped(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
+// appendEscaped appends s's JSON string escaping, without the quotes, as encoding/json (and so
+// Ollama) writes it.
+func appendEscaped(b []byte, s string) []byte { return synth.AppendJSONEscaped(b, s, true) }
 
 // appendStringOrNull writes "" as null: the log's optional strings.
 func appendStringOrNull(b []byte, s string) []byte {

@@ -368,13 +368,22 @@ func (p *jsonParser) hex4() (rune, bool) {
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	b = AppendJSONEscaped(b, s, false)
+	return append(b, '"')
+}
+
+const jsonHex = "0123456789abcdef"
+
+// AppendJSONEscaped appends s's JSON string escaping, without the quotes; invalid UTF-8
+// becomes U+FFFD. With asEncodingJSON the bytes are exactly encoding/json's (and so Ollama's):
+// <, > and & escaped, and the replacement character written as \ufffd.
+func AppendJSONEscaped(b []byte, s string, asEncodingJSON bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!asEncodingJSON || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
@@ -382,6 +391,10 @@ func appendJSONString(b []byte, s string) []byte {
 			switch c {
 			case '"', '\\':
 				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			case '\n':
 				b = append(b, '\\', 'n')
 			case '\r':
@@ -389,31 +402,34 @@ func appendJSONString(b []byte, s string) []byte {
 			case '\t':
 				b = append(b, '\\', 't')
 			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xf])
 			}
 			i++
 			start = i
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
-			b = append(b, "\uFFFD"...)
-			i++
+			if asEncodingJSON {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, "\uFFFD"...)
+			}
+			i += size
 			start = i
 			continue
 		}
 		if r == '\u2028' || r == '\u2029' {
 			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += n
+			b = append(b, '\\', 'u', '2', '0', '2', jsonHex[r&0xf])
+			i += size
 			start = i
 			continue
 		}
-		i += n
+		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // appendJSON writes n back as JSON, with a space after ':' and ',' (as Python's json.dumps
