@@ -31,6 +31,8 @@ class Contestant:
     # For compiled contestants: builds (or finds the cached build) and returns the argv
     # prefix; raises chainmark.gobuild.BuildError when it cannot.
     builder: Callable[[], tuple[str, ...]] | None = None
+    # The article's column this contestant stands for ("python" or "go"), if any.
+    article_side: str | None = None
 
     def implements(self, scenario: str) -> bool:
         return scenario in self.scenarios
@@ -70,6 +72,7 @@ BUILTIN: tuple[Contestant, ...] = (
         " langchain-classic, langchain-chroma).",
         command=_python_module("chainmark.contestants.langchain_python"),
         scenarios=LLM | RAG | AGENTS | STRESS | OPS,
+        article_side="python",
     ),
     Contestant(
         name="python-baseline",
@@ -86,6 +89,7 @@ BUILTIN: tuple[Contestant, ...] = (
         command=(),
         scenarios=LLM | RAG | AGENTS | STRESS | OPS,
         builder=_go_binary,
+        article_side="go",
     ),
 )
 

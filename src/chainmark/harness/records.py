@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from chainmark.stats import Summary
 
-RESULTS_SCHEMA = 2
+RESULTS_SCHEMA = 3
 # Fraction of one core above which chainmark-server, not the contestant, is the limit.
 SERVER_SATURATED = 0.85
 
@@ -102,6 +102,16 @@ class ScenarioRecord(BaseModel):
         return self.status is Status.PASSED
 
 
+class ContestantInfo(BaseModel):
+    """Who a contestant is, as the run saw it, so a report needs no list of names."""
+
+    language: str
+    description: str = ""
+    # The article's column this contestant stands for ("python": LangChain Python, "go":
+    # LangChainGo), so its figures are printed beside the published ones; None for the rest.
+    article_side: str | None = None
+
+
 class RunHeader(BaseModel):
     schema_version: int = RESULTS_SCHEMA
     run_id: str
@@ -120,6 +130,8 @@ class RunHeader(BaseModel):
     # Which corpus (and which bytes) the RAG scenarios read, when any ran.
     corpus: dict[str, Any] | None = None
     environment: dict[str, Any] = Field(default_factory=dict)
+    # Every contestant the plan selected, by name (schema 3).
+    contestants: dict[str, ContestantInfo] = Field(default_factory=dict)
 
 
 class RunResults(BaseModel):

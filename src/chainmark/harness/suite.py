@@ -23,7 +23,13 @@ from chainmark.corpus import default_corpus_dir, ensure_corpus
 from chainmark.harness import environment, expectations, rag_collections, results_file
 from chainmark.harness.execute import INSTRUMENT, MODEL_SERVER, execute
 from chainmark.harness.plan import Plan, PlannedRun
-from chainmark.harness.records import RunHeader, RunResults, ScenarioRecord, Status
+from chainmark.harness.records import (
+    ContestantInfo,
+    RunHeader,
+    RunResults,
+    ScenarioRecord,
+    Status,
+)
 from chainmark.harness.server_log import ServerLog
 
 CHROMA_START_TIMEOUT_S = 60.0
@@ -204,7 +210,7 @@ class _Runner:
 
     def endpoints(self, run: PlannedRun) -> Endpoints:
         return Endpoints(
-            llm_url=self.live.llm_url, model=run.model, embed_model=run.model,
+            llm_url=self.live.llm_url, model=run.model,
             chroma_url=self.live.chroma_url,
         )
 
@@ -283,6 +289,15 @@ def _blocked(run: PlannedRun, profile: str, preparation: ScenarioRecord) -> Scen
     )
 
 
+def _contestant_infos(plan: Plan) -> dict[str, ContestantInfo]:
+    chosen = [r.contestant for r in plan.runs] + [c for _, c in plan.not_implemented]
+    return {
+        c.name: ContestantInfo(language=c.language, description=c.description,
+                               article_side=c.article_side)
+        for c in chosen
+    }
+
+
 def run_plan(
     plan: Plan,
     profile: str,
@@ -311,6 +326,7 @@ def run_plan(
                 corpus=_corpus_record(facts) if facts else None,
                 environment={**environment.collect(live.llm_url),
                              "llm_upstream": live.upstream_info},
+                contestants=_contestant_infos(plan),
             ),
             records=not_implemented_records(plan, profile),
         )
