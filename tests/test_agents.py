@@ -16,22 +16,14 @@ from chainmark.contestants import tools
 from chainmark.contestants.langchain_python import agents
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness import verify
+from chainmark.scenarios import checks
+from chainmark.scenarios.common import agent_params
+from chainmark.scenarios.evidence import Evidence
 
 
 def _reply(url: str, prompt: str) -> str:
     body = {"model": "synthetic", "prompt": prompt, "stream": False, "options": {"seed": 42}}
     return httpx.post(f"{url}/api/generate", json=body, timeout=30).json()["response"]
-
-
-def test_the_server_recognises_the_router_prompt_of_the_spec(llm_server):
-    # The prompt comes from the scenario definition: if its wording changes so that
-    # chainmark-server no longer recognises it, this fails rather than the router silently
-    # answering prose.
-    prompt = scenarios.ROUTER["router_prompt"]
-    assert _reply(llm_server, prompt.format(input="What is 15 * 12?")) == "math"
-    assert _reply(llm_server, prompt.format(input="Write a haiku about a sunset.")) == "prose"
-    assert _reply(llm_server, scenarios.ROUTER["math_prompt"].format(
-        input="What is 15 * 12?")) == "The answer is 180."
 
 
 def test_non_react_prompts_are_left_to_the_default_generator(llm_server):
@@ -40,7 +32,7 @@ def test_non_react_prompts_are_left_to_the_default_generator(llm_server):
 
 
 def _params(question: str) -> dict:
-    return {**scenarios._agent(question, 1), "num_predict": 256}
+    return agent_params(question, 1)
 
 
 def _endpoints(url: str, model: str = "synthetic") -> dict:
@@ -81,7 +73,13 @@ def test_scripted_model_drives_a_real_langchain_agent(llm_server, question, numb
     for call in out["tool_calls"]:
         made[call["tool"]] = made.get(call["tool"], 0) + 1
     assert made == tool_counts, out
-    assert numbers <= set(verify._NUMBER.findall(out["text"])), out["text"]
+    assert numbers <= set(checks._NUMBER.findall(out["text"])), out["text"]
+
+
+def _verified(result: ContestantResult, params: dict) -> list[str]:
+    scenario = scenarios.get(result.scenario)
+    return verify.verify(scenario, Evidence(result=result, params=params, server=None,
+                                            model="synthetic", expect=scenario.expect))
 
 
 def _verify_agent(llm_server, scenario_name: str, model: str, monkeypatch=None) -> list[str]:
@@ -92,7 +90,7 @@ def _verify_agent(llm_server, scenario_name: str, model: str, monkeypatch=None) 
     out = runner.run(params["question"])
     end = time.time_ns()
     result = _result(scenario_name, out, start, end)
-    return verify.verify(result, {**params, "iterations": 1}, None, scenario.expect)
+    return _verified(result, {**params, "iterations": 1})
 
 
 def test_correct_run_passes_verification(llm_server):
@@ -119,8 +117,7 @@ def test_counter_must_be_called_exactly_five_times(llm_server):
     assert out["counter"] == 5
     out["tool_calls"] = out["tool_calls"][:4]
     out["counter"] = 4
-    problems = verify.verify(_result("agent.high_freq", out, 0, 1),
-                             {**params, "iterations": 1}, None, scenario.expect)
+    problems = _verified(_result("agent.high_freq", out, 0, 1), {**params, "iterations": 1})
     assert any("CounterTool called 4 times, expected exactly 5" in p for p in problems)
     assert any("the counter reads 4" in p for p in problems)
 

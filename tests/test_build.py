@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from chainmark import gobuild as build
-from chainmark.contestants.registry import Contestant
+from chainmark.contestants.registry import Contestant, ContestantError
 from chainmark.contract import Endpoints
 from chainmark.harness.execute import execute
 from chainmark.harness.plan import PlannedRun
@@ -57,7 +57,7 @@ def test_a_contestant_that_cannot_be_built_is_recorded_not_fatal(tmp_path):
     def cannot_build() -> tuple[str, ...]:
         raise build.BuildError("the Go toolchain ('go') is not installed")
 
-    contestant = Contestant("go-less", "go", "test", (), frozenset({"llm.latency"}),
+    contestant = Contestant("go-less", "go", "test", (), declared=frozenset({"llm.latency"}),
                             builder=cannot_build)
     scenario = get("llm.latency")
     run = PlannedRun(scenario, contestant, "synthetic", scenario.params_for("quick"), 30)
@@ -65,3 +65,20 @@ def test_a_contestant_that_cannot_be_built_is_recorded_not_fatal(tmp_path):
                      tmp_path, None)
     assert record.status is Status.ERROR
     assert "not installed" in record.errors[0]
+
+
+def test_a_contestant_that_cannot_be_built_cannot_be_asked_what_it_implements():
+    calls = []
+
+    def cannot_build() -> tuple[str, ...]:
+        calls.append(1)
+        raise build.BuildError("go build of go-less failed:\n./main.go:3:1: undefinedThing")
+
+    contestant = Contestant("go-less", "go", "test", (), builder=cannot_build)
+    for _ in range(2):
+        with pytest.raises(ContestantError) as caught:
+            contestant.implements("llm.latency")
+        message = str(caught.value)
+        assert message.startswith("contestant 'go-less' cannot be built"), message
+        assert "./main.go:3:1: undefinedThing" in message and "\n" not in message
+    assert len(calls) == 1  # the failure is remembered, not retried for every scenario

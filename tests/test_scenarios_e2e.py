@@ -19,7 +19,8 @@ from chainmark import scenarios
 from chainmark.backends.llm_process import PROFILES_PATH
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness import verify
-from chainmark.scenarios import SKY_PROMPT
+from chainmark.scenarios import INTERNAL, SKY_PROMPT
+from chainmark.scenarios.evidence import Evidence
 
 RAG_SMALL = ["--iterations", "2", "--set", "max_chunks=6"]
 OPS_SMALL = [
@@ -70,6 +71,9 @@ def test_rag_scenarios_pass_against_real_chroma(rag_run):
     assert [p["status"] for p in rag_run["preparations"]] == ["passed"]
 
 
+INTERNAL_NAMES = {s.name for s in INTERNAL}
+
+
 def _raw_result(results: dict, scenario: str, level: str = "") -> ContestantResult:
     """What the contestant process itself wrote, from the run's output folder."""
     command = results["header"]["command"]
@@ -79,12 +83,20 @@ def _raw_result(results: dict, scenario: str, level: str = "") -> ContestantResu
                                                 .read_text())
 
 
+def _verify(result: ContestantResult, params: dict, truths: dict | None = None) -> list[str]:
+    """The harness's verification of a result as it was written, without the server's log."""
+    scenario = scenarios.get(result.scenario)
+    return verify.verify(scenario, Evidence(
+        result=result, params=params, server=None, model="synthetic", truths=truths or {},
+        expect=scenario.expect, concurrent=scenario.concurrent))
+
+
 def test_a_retriever_returning_fewer_than_k_is_caught(rag_run):
     result = _raw_result(rag_run, "rag.retrieve")
     params = by_scenario(rag_run)["rag.retrieve"]["params"]
-    assert verify.verify(result, params, None) == []
+    assert _verify(result, params) == []
     result.operations[1].output["documents"] = params["k"] - 1
-    problems = verify.verify(result, params, None)
+    problems = _verify(result, params)
     assert problems == [f"operation 1 (retrieve): documents retrieved: expected {params['k']}, "
                         f"got {params['k'] - 1}"]
 
@@ -94,9 +106,9 @@ def test_a_wrong_chunk_count_is_caught(rag_run):
     record = by_scenario(rag_run)["rag.split"]
     true_chunks = result.operations[0].output["chunks"]
     expect = {"chunks": true_chunks, "bytes": rag_run["header"]["corpus"]["large_document_bytes"]}
-    assert verify.verify(result, record["params"], None, expect) == []
+    assert _verify(result, record["params"], expect) == []
     result.operations[1].output["chunks"] = true_chunks - 1
-    problems = verify.verify(result, record["params"], None, expect)
+    problems = _verify(result, record["params"], expect)
     assert any("chunk count changed between iterations" in p for p in problems)
     assert any("chunks (harness's own count)" in p for p in problems)
 
@@ -165,10 +177,8 @@ def _timeout_result(seconds: float, outcome: str, kind: str | None) -> Contestan
 def test_timeout_verifier_rejects_early_late_and_wrong_errors(seconds, outcome, kind, message):
     scenario = scenarios.get("resilience.timeout")
     params = scenario.params_for("quick") | {"iterations": 1}
-    assert verify.verify(_timeout_result(2.1, "error", "timeout"), params, None,
-                         scenario.expect) == []
-    problems = verify.verify(_timeout_result(seconds, outcome, kind), params, None,
-                             scenario.expect)
+    assert _verify(_timeout_result(2.1, "error", "timeout"), params) == []
+    problems = _verify(_timeout_result(seconds, outcome, kind), params)
     assert any(message in p for p in problems), problems
 
 
@@ -200,11 +210,10 @@ def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chro
 
     go = next(c for c in BUILTIN if c.name == "langchaingo")
     # resilience.timeout needs a slow model to time out against: run below on its own.
-    names = sorted(go.scenarios - {"resilience.timeout"})
-    small = ["--iterations", "1", "--set", "max_chunks=4"]
-    if any(n.startswith(("stress.", "ops.")) for n in names):
-        small += ["--set", "concurrency=3", "--set", "duration_s=1", "--set", "turns=2",
-                  "--set", "checkpoints=[1,2]", "--set", "rounds=1"]
+    names = sorted(go.scenarios - {"resilience.timeout", *INTERNAL_NAMES})
+    small = ["--iterations", "1", "--set", "max_chunks=4", "--set", "concurrency=3",
+             "--set", "duration_s=1", "--set", "turns=2", "--set", "checkpoints=[1,2]",
+             "--set", "rounds=1"]
     out = tmp_path / "run"
     done = chainmark("run", "-s", ",".join(names), "-c", "langchaingo", "--model", "synthetic",
                      "--llm-url", llm_server, "--chroma-url", chroma_server, "--out", str(out),
@@ -215,10 +224,9 @@ def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chro
     assert statuses == dict.fromkeys(names, "passed"), done.stdout + done.stderr
     assert all(r["runtime"].startswith("go") for r in results["records"]
                if r["contestant"] == "langchaingo")
-    if "resilience.timeout" in go.scenarios:
-        out = tmp_path / "timeout"
-        done = chainmark("run", "-s", "resilience.timeout", "-c", "langchaingo", "--iterations",
-                         "1", "--model", "synthetic:smollm2-cpu", "--llm-url", llm_server,
-                         "--chroma-url", chroma_server, "--out", str(out))
-        record = json.loads((out / "results.json").read_text())["records"][0]
-        assert record["status"] == "passed", done.stdout + done.stderr
+    out = tmp_path / "timeout"
+    done = chainmark("run", "-s", "resilience.timeout", "-c", "langchaingo", "--iterations",
+                     "1", "--model", "synthetic:smollm2-cpu", "--llm-url", llm_server,
+                     "--chroma-url", chroma_server, "--out", str(out))
+    record = json.loads((out / "results.json").read_text())["records"][0]
+    assert record["status"] == "passed", done.stdout + done.stderr

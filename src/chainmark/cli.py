@@ -16,7 +16,7 @@ from rich.table import Table
 
 from chainmark import report, scenarios
 from chainmark.backends.managed import BackendError
-from chainmark.contestants.registry import ContestantFileError, all_contestants
+from chainmark.contestants.registry import ContestantError, ContestantFileError, all_contestants
 from chainmark.harness import results_file
 from chainmark.harness.plan import PlanError, PlannedRun, Selection, build, parse_override
 from chainmark.harness.records import ScenarioRecord, Status
@@ -206,6 +206,15 @@ def list_(
         contestants = all_contestants(contestants_file)
     except ContestantFileError as exc:
         _fail(str(exc))
+    # Each program says what it implements; one that cannot is shown as unknown, not fatal.
+    implemented: dict[str, frozenset[str] | None] = {}
+    problems = []
+    for c in contestants.values():
+        try:
+            implemented[c.name] = c.implemented
+        except ContestantError as exc:
+            implemented[c.name] = None
+            problems.append(str(exc))
     t = Table(title="scenarios × contestants (✓ implemented)", header_style="bold")
     t.add_column("scenario", no_wrap=True)
     t.add_column("default model", no_wrap=True)
@@ -215,14 +224,17 @@ def list_(
     for s in scenarios.SCENARIOS:
         t.add_row(
             s.name,
-            scenarios.default_model(s),
-            *("[green]✓[/]" if c.implements(s.name) else "[dim]·[/]"
-              for c in contestants.values()),
+            s.default_model,
+            *("[yellow]?[/]" if (names := implemented[c]) is None
+              else "[green]✓[/]" if s.name in names else "[dim]·[/]"
+              for c in contestants),
             s.title,
         )
     console.print(t)
     for c in contestants.values():
         console.print(f"[bold]{c.name}[/] ({c.language}): {c.description}")
+    for problem in problems:
+        console.print(f"? {problem}", markup=False, style="yellow")
 
 
 @app.command("report")

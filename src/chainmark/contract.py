@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 
 class Endpoints(BaseModel):
     llm_url: str
+    # The model every call uses, embeddings included.
     model: str
-    embed_model: str | None = None
     chroma_url: str | None = None
 
 

@@ -1,12 +1,23 @@
-"""Results as a terminal table and as Markdown beside the article's published figures."""
+"""Results as a terminal table and as Markdown beside the article's published figures.
+
+Everything here is a pure function of a `RunResults`: no contestant is named in this module.
+Who stands for which of the article's columns comes from the results header
+(`header.contestants[name].article_side`); a results file without it (older schema) shows
+no published figures beside its contestants.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from chainmark import scenarios as registry
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
+from chainmark.scenarios import BY_NAME, SCENARIOS
 from chainmark.stats import Summary
 
 STATUS_STYLE = {
@@ -17,8 +28,8 @@ STATUS_STYLE = {
     Status.ERROR: "red",
     Status.NOT_IMPLEMENTED: "dim",
 }
-# The language each published column belongs to, by contestant.
-PUBLISHED_SIDE = {"langchain-python": "python", "langchaingo": "go"}
+# The article's columns, as `Published` names them and `ContestantInfo.article_side` says.
+ARTICLE_SIDES = ("go", "python")
 
 
 def fmt_value(value: float | None, unit: str = "s") -> str:
@@ -55,13 +66,141 @@ def unit_of(metric: str) -> str:
 
 
 def primary(record: ScenarioRecord) -> tuple[str, Summary | None]:
-    scenario = registry.BY_NAME.get(record.scenario)
+    scenario = BY_NAME.get(record.scenario)
     name = scenario.primary_metric if scenario else "latency_s"
     return name, record.metrics.get(name)
 
 
 def _ran(results: RunResults) -> list[ScenarioRecord]:
     return [r for r in results.records if r.status is not Status.NOT_IMPLEMENTED]
+
+
+def _not_implemented(results: RunResults) -> list[ScenarioRecord]:
+    return [r for r in results.records if r.status is Status.NOT_IMPLEMENTED]
+
+
+def _md_row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+# --- who is who -----------------------------------------------------------------------------
+
+
+def contestant_order(results: RunResults) -> list[str]:
+    """The header's contestants in its order, then any others the records name, by name."""
+    listed = list(results.header.contestants)
+    others = sorted({r.contestant for r in results.records} - set(listed))
+    return listed + others
+
+
+def article_side(results: RunResults, contestant: str) -> str | None:
+    """The article's column ("go" / "python") a contestant stands for; None if none, or if
+    the results file predates `header.contestants`."""
+    info = results.header.contestants.get(contestant)
+    side = info.article_side if info is not None else None
+    return side if side in ARTICLE_SIDES else None
+
+
+def _published_figure(scenario: str, metric: str, side: str | None) -> tuple[float, str] | None:
+    """The article's figure for `metric` of `scenario` on `side`, with its unit."""
+    if side is None or (known := BY_NAME.get(scenario)) is None:
+        return None
+    for p in known.published:
+        if p.metric == metric:
+            value = getattr(p, side)
+            return None if value is None else (value, p.unit)
+    return None
+
+
+# --- the summary table: one row model, two renderers -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One record's line in the summary, every cell already formatted; the terminal and the
+    Markdown renderers each pick their columns from it."""
+
+    scenario: str
+    contestant: str
+    model: str
+    status: Status
+    metric: str
+    n: str
+    mean: str
+    ci: str
+    p50: str
+    p99: str
+    std: str
+    overhead: str
+    peak_rss: str
+    cpu: str
+    published: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str  # a SummaryRow attribute
+    numeric: bool = False  # right-aligned
+    wrap: bool = True  # in the terminal
+
+
+COLUMNS = {c.field: c for c in (
+    Column("scenario", "scenario", wrap=False),
+    Column("contestant", "contestant", wrap=False),
+    Column("model", "model", wrap=False),
+    Column("status", "status"),
+    Column("metric", "metric", wrap=False),
+    Column("n", "n", numeric=True),
+    Column("mean", "mean", numeric=True),
+    Column("95% CI", "ci", numeric=True, wrap=False),
+    Column("p50", "p50", numeric=True),
+    Column("p99", "p99", numeric=True),
+    Column("std", "std", numeric=True),
+    Column("overhead", "overhead", numeric=True),
+    Column("peak RSS", "peak_rss", numeric=True),
+    Column("CPU", "cpu", numeric=True),
+    Column("published", "published", numeric=True),
+    Column("notes", "notes"),
+)}
+TERMINAL_COLUMNS = ("scenario", "contestant", "model", "status", "metric", "n", "mean", "ci",
+                    "p99", "overhead", "peak_rss", "cpu", "notes")
+MARKDOWN_COLUMNS = ("scenario", "contestant", "model", "status", "metric", "n", "mean", "ci",
+                    "p50", "p99", "std", "overhead", "peak_rss", "cpu", "published", "notes")
+
+
+def summary_row(record: ScenarioRecord, side: str | None) -> SummaryRow:
+    """`side`: the article's column the record's contestant stands for (see `article_side`)."""
+    metric, s = primary(record)
+    unit = unit_of(metric)
+    overhead = record.metrics.get("overhead_s")
+    res = record.resources
+    published = _published_figure(record.scenario, metric, side)
+    return SummaryRow(
+        scenario=record.scenario,
+        contestant=record.contestant,
+        model=record.model,
+        status=record.status,
+        metric=metric,
+        n=str(s.count) if s else "-",
+        mean=fmt_value(s.mean, unit) if s else "-",
+        ci=_ci(s, unit),
+        p50=fmt_value(s.p50, unit) if s else "-",
+        # Like the interval: a single value (a run's throughput) has no tail to show.
+        p99=fmt_value(s.p99, unit) if s and s.count > 1 else "-",
+        std=fmt_value(s.std, unit) if s else "-",
+        overhead=fmt_value(overhead.mean) if overhead else "-",
+        peak_rss=fmt_bytes(res.peak_rss_bytes) if res else "-",
+        cpu=f"{res.cpu_s:.2f} s" if res else "-",
+        published=fmt_value(*published) if published else "-",
+        notes=notes(record),
+    )
+
+
+def summary_rows(results: RunResults) -> list[SummaryRow]:
+    """One row per record that ran (not-implemented ones are listed separately)."""
+    return [summary_row(r, article_side(results, r.contestant)) for r in _ran(results)]
 
 
 def table(results: RunResults) -> Table:
@@ -71,34 +210,36 @@ def table(results: RunResults) -> Table:
         caption="95% CI: bootstrap interval of the mean; overhead = client time − server time",
         header_style="bold",
     )
-    for col, justify in (
-        ("scenario", "left"), ("contestant", "left"), ("model", "left"), ("status", "left"),
-        ("metric", "left"), ("n", "right"), ("mean", "right"), ("95% CI", "right"),
-        ("p99", "right"), ("overhead", "right"), ("peak RSS", "right"), ("CPU", "right"),
-        ("notes", "left"),
-    ):
-        wrap = col not in ("95% CI", "scenario", "model", "contestant", "metric")
-        t.add_column(col, justify=justify, no_wrap=not wrap)  # type: ignore[arg-type]
-    for r in _ran(results):
-        metric, s = primary(r)
-        unit = unit_of(metric)
-        overhead = r.metrics.get("overhead_s")
-        t.add_row(
-            r.scenario,
-            r.contestant,
-            r.model,
-            f"[{STATUS_STYLE[r.status]}]{r.status.value}[/]",
-            metric,
-            str(s.count) if s else "-",
-            fmt_value(s.mean, unit) if s else "-",
-            _ci(s, unit),
-            fmt_value(s.p99, unit) if s and s.count > 1 else "-",
-            fmt_value(overhead.mean) if overhead else "-",
-            fmt_bytes(r.resources.peak_rss_bytes) if r.resources else "-",
-            f"{r.resources.cpu_s:.2f} s" if r.resources else "-",
-            notes(r),
-        )
+    for field in TERMINAL_COLUMNS:
+        col = COLUMNS[field]
+        justify: JustifyMethod = "right" if col.numeric else "left"
+        t.add_column(col.header, justify=justify, no_wrap=not col.wrap)
+    for row in summary_rows(results):
+        t.add_row(*(_terminal_cell(row, field) for field in TERMINAL_COLUMNS))
     return t
+
+
+def _terminal_cell(row: SummaryRow, field: str) -> str:
+    if field == "status":
+        return f"[{STATUS_STYLE[row.status]}]{row.status.value}[/]"
+    return str(getattr(row, field))
+
+
+def _markdown_cell(row: SummaryRow, field: str) -> str:
+    if field == "status":
+        return row.status.value
+    if field == "model":
+        return f"`{row.model}`"
+    return str(getattr(row, field))
+
+
+def _markdown_table(results: RunResults) -> list[str]:
+    cols = [COLUMNS[f] for f in MARKDOWN_COLUMNS]
+    lines = [_md_row(c.header for c in cols),
+             "|" + "|".join("--:" if c.numeric else "---" for c in cols) + "|"]
+    lines += [_md_row(_markdown_cell(row, f) for f in MARKDOWN_COLUMNS)
+              for row in summary_rows(results)]
+    return lines
 
 
 def _ci(s: Summary | None, unit: str) -> str:
@@ -168,7 +309,7 @@ def print_results(results: RunResults, console: Console) -> None:
             console.print(f"[red]{r.scenario} / {r.contestant}: {r.status.value}[/]")
             for e in r.errors:
                 console.print(f"  - {e}", markup=False)
-    missing = [r for r in results.records if r.status is Status.NOT_IMPLEMENTED]
+    missing = _not_implemented(results)
     if missing:
         console.print(
             "[dim]not implemented: "
@@ -177,51 +318,136 @@ def print_results(results: RunResults, console: Console) -> None:
         )
 
 
-def _published(record: ScenarioRecord, metric: str) -> str:
-    scenario = registry.BY_NAME.get(record.scenario)
-    side = PUBLISHED_SIDE.get(record.contestant)
-    if scenario is None or side is None:
-        return "-"
-    for p in scenario.published:
-        if p.metric == metric:
-            value = getattr(p, side)
-            return fmt_value(value, "s" if p.unit == "s" else p.unit)
-    return "-"
+# --- ratios between contestants --------------------------------------------------------------
 
 
-def _ratios(results: RunResults) -> list[str]:
-    """LangChain Python against LangChainGo, measured here and as the article published it."""
-    passed = {(r.scenario, r.contestant, r.model, str(r.params.get("concurrency"))): r
-              for r in _ran(results) if r.status is Status.PASSED}
-    rows = []
-    for (scenario, contestant, model, level), py in sorted(passed.items()):
-        go = passed.get((scenario, "langchaingo", model, level))
-        if contestant != "langchain-python" or go is None:
-            continue
-        metric, py_s = primary(py)
-        go_s = go.metrics.get(metric)
-        if py_s is None or go_s is None or not go_s.mean or metric.endswith("_pct"):
-            continue
-        # Durations: how many times longer Python took; rates: how many times more Go did.
-        rate = "_per_s" in metric
-        measured = (go_s.mean / py_s.mean) if rate else (py_s.mean / go_s.mean)
-        published = next((p for p in registry.BY_NAME[scenario].published
-                          if p.metric == metric), None)
-        claim = "-"
-        if published and published.go and published.python:
-            claim = (f"{published.go / published.python:.2f}×" if rate
-                     else f"{published.python / published.go:.2f}×")
-        # The absolute gap says whether the ratio matters next to the model's own time.
-        gap = "-" if rate else fmt_value(py_s.mean - go_s.mean)
-        rows.append(f"| {scenario} | `{model}` | {metric} | {measured:.2f}× | {gap} | {claim} |")
-    if not rows:
+@dataclass(frozen=True)
+class Ratio:
+    """Contestant `a` against contestant `b` (a before b in the run's order) on one scenario,
+    model and concurrency level, both passed, on the scenario's primary metric.
+
+    `measured` is oriented so that above 1 means `a` is faster: b's time ÷ a's time for a
+    duration, a's rate ÷ b's rate for a rate. `article` is the same ratio from the article's
+    figures for the columns a and b stand for, when both stand for one.
+    """
+
+    scenario: str
+    model: str
+    concurrency: Any  # the level (params["concurrency"]), None outside a stress scenario
+    metric: str
+    unit: str
+    a: str
+    b: str
+    a_mean: float
+    b_mean: float
+    is_rate: bool
+    measured: float
+    article: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """b's time − a's time (positive: a is faster); None for a rate."""
+        return None if self.is_rate else self.b_mean - self.a_mean
+
+
+def _oriented(a: float, b: float, is_rate: bool) -> float | None:
+    """a's advantage over b: b ÷ a for durations, a ÷ b for rates; None when undefined."""
+    if a <= 0 or b <= 0:
+        return None
+    return a / b if is_rate else b / a
+
+
+def ratio(results: RunResults, a: ScenarioRecord, b: ScenarioRecord) -> Ratio | None:
+    """a's advantage over b on their scenario's primary metric, or None where a ratio would
+    mean nothing (a change in percent, a count, a missing or non-positive figure)."""
+    metric, a_s = primary(a)
+    b_s = b.metrics.get(metric)
+    unit = unit_of(metric)
+    is_rate = "_per_s" in metric
+    if a_s is None or b_s is None or not (is_rate or unit == "s"):
+        return None
+    measured = _oriented(a_s.mean, b_s.mean, is_rate)
+    if measured is None:
+        return None
+    a_pub = _published_figure(a.scenario, metric, article_side(results, a.contestant))
+    b_pub = _published_figure(b.scenario, metric, article_side(results, b.contestant))
+    article = _oriented(a_pub[0], b_pub[0], is_rate) if a_pub and b_pub else None
+    return Ratio(scenario=a.scenario, model=a.model, concurrency=a.params.get("concurrency"),
+                 metric=metric, unit=unit, a=a.contestant, b=b.contestant, a_mean=a_s.mean,
+                 b_mean=b_s.mean, is_rate=is_rate, measured=measured, article=article)
+
+
+def _scenario_key(name: str) -> tuple[int, str]:
+    order = list(BY_NAME)
+    return (order.index(name), "") if name in BY_NAME else (len(order), name)
+
+
+def _level_key(level: Any) -> tuple[int, float, str]:
+    if level is None:
+        return (0, 0.0, "")
+    if isinstance(level, int | float):
+        return (1, float(level), "")
+    return (2, 0.0, str(level))
+
+
+def ratios(results: RunResults) -> list[Ratio]:
+    """Every pair of contestants that both passed the same (scenario, model, concurrency
+    level), pairs in `contestant_order`; grouped by scenario (registry order), model, level."""
+    rank = {name: i for i, name in enumerate(contestant_order(results))}
+    groups: dict[tuple[str, str, Any], dict[str, ScenarioRecord]] = {}
+    for r in _ran(results):
+        if r.status is Status.PASSED:
+            key = (r.scenario, r.model, r.params.get("concurrency"))
+            groups.setdefault(key, {})[r.contestant] = r
+    found = []
+    for scenario, model, level in sorted(
+        groups, key=lambda k: (_scenario_key(k[0]), k[1], _level_key(k[2]))
+    ):
+        by_contestant = groups[(scenario, model, level)]
+        for a, b in itertools.combinations(sorted(by_contestant, key=rank.__getitem__), 2):
+            if (found_ratio := ratio(results, by_contestant[a], by_contestant[b])) is not None:
+                found.append(found_ratio)
+    return found
+
+
+def _ratios_section(found: Sequence[Ratio]) -> list[str]:
+    if not found:
         return []
-    return ["", "## LangChainGo's advantage over LangChain Python", "",
-            "Python's time ÷ Go's time (or Go's rate ÷ Python's rate): above 1× Go is faster. "
-            "The article's ratio comes from its own figures (llama3:8b, its hardware).", "",
-            "| scenario | model | metric | measured | Python − Go | article |",
-            "|---|---|---|--:|--:|--:|",
-            *rows]
+    lines = ["", "## Ratios between contestants", "",
+             "For each pair A, B that passed the same scenario, model and concurrency level "
+             "(A first in the run's contestant order), on the scenario's primary metric: "
+             "**B's time ÷ A's time** for a duration, **A's rate ÷ B's rate** for a rate. "
+             "Above 1× A is faster, below 1× B is. B − A is the absolute difference in time "
+             "(positive: A is faster), which says whether the ratio matters next to the "
+             "model's own time. The article's ratio is the same ratio from its published "
+             "figures for the columns A and B stand for (llama3:8b, its hardware); it is shown "
+             "only when both stand for one.", "",
+             "| scenario | model | concurrency | metric | A | B | A mean | B mean | "
+             "ratio (>1×: A faster) | B − A | article |",
+             "|---|---|--:|---|---|---|--:|--:|--:|--:|--:|"]
+    for q in found:
+        lines.append(_md_row([
+            q.scenario, f"`{q.model}`", "-" if q.concurrency is None else str(q.concurrency),
+            q.metric, q.a, q.b, fmt_value(q.a_mean, q.unit), fmt_value(q.b_mean, q.unit),
+            f"{q.measured:.2f}×", fmt_value(q.gap, q.unit),
+            "-" if q.article is None else f"{q.article:.2f}×",
+        ]))
+    return lines
+
+
+# --- the other Markdown sections -------------------------------------------------------------
+
+
+def _contestants(results: RunResults) -> list[str]:
+    infos = results.header.contestants
+    if not infos:
+        return []
+    lines = ["", "## Contestants", ""]
+    for name, info in infos.items():
+        side = f"; the article's {info.article_side} column" if info.article_side else ""
+        lines.append(f"- **{name}** ({info.language}{side})"
+                     + (f": {info.description}" if info.description else ""))
+    return lines
 
 
 def _sweep(results: RunResults) -> list[str]:
@@ -235,12 +461,12 @@ def _sweep(results: RunResults) -> list[str]:
         rate = r.metrics.get("ops_per_s")
         latency = next((r.metrics[k] for k in ("latency_s", "bare_s") if k in r.metrics), None)
         server = r.server.cpu_utilisation if r.server else None
-        lines.append("| " + " | ".join([
+        lines.append(_md_row([
             r.scenario, r.contestant, f"`{r.model}`", str(r.params["concurrency"]),
             fmt_value(rate.mean, "ops/s") if rate else "-",
             fmt_value(latency.p50) if latency else "-", fmt_value(latency.p99) if latency else "-",
             str(r.counts.get("failed", 0)), f"{server:.0%}" if server is not None else "-",
-        ]) + " |")
+        ]))
     return lines
 
 
@@ -254,12 +480,12 @@ def _checkpoints(results: RunResults) -> list[str]:
                   "| turn | latency | prompt tokens | history chars | RSS | tracemalloc "
                   "current | tracemalloc peak |", "|--:|--:|--:|--:|--:|--:|--:|"]
         for row in rows:
-            lines.append("| " + " | ".join([
+            lines.append(_md_row([
                 str(row["turn"]), fmt_value(row["latency_s"]), str(row["prompt_tokens"] or "-"),
                 str(row["history_chars"] or "-"), fmt_bytes(row["rss_bytes"]),
                 fmt_bytes(row["tracemalloc_current_bytes"]),
                 fmt_bytes(row["tracemalloc_peak_bytes"]),
-            ]) + " |")
+            ]))
     return lines
 
 
@@ -298,13 +524,13 @@ def _server_side(results: RunResults) -> list[str]:
         assert server is not None
         overhead = r.metrics.get("overhead_s")
         paths = ", ".join(f"{n} × `{path}`" for path, n in sorted(server.by_path.items()))
-        lines.append("| " + " | ".join([
+        lines.append(_md_row([
             r.scenario, r.contestant, f"`{r.model}`", paths, f"{server.prompt_tokens:,}",
             fmt_value(server.server_s), fmt_value(server.load_s),
             fmt_value(server.prompt_eval_s), fmt_value(server.eval_s),
             fmt_value(overhead.total) if overhead else "-",
             fmt_value(server.cpu_per_request_s),
-        ]) + " |")
+        ]))
     return lines
 
 
@@ -315,11 +541,11 @@ def _details(results: RunResults) -> list[str]:
     for r in _ran(results):
         for metric, s in r.metrics.items():
             u = unit_of(metric)
-            lines.append("| " + " | ".join([
+            lines.append(_md_row([
                 r.scenario, r.contestant, metric, str(s.count), fmt_value(s.mean, u),
                 fmt_value(s.std, u), fmt_value(s.min, u), fmt_value(s.p50, u),
                 fmt_value(s.p90, u), fmt_value(s.p99, u), fmt_value(s.max, u),
-            ]) + " |")
+            ]))
     lines += ["", "Resources, measured from outside each contestant process:", "",
               "| scenario | contestant | wall | CPU (all) | CPU (timed) | peak RSS | RSS growth "
               "| setup | extras |", "|---|---|--:|--:|--:|--:|--:|--:|---|"]
@@ -328,14 +554,46 @@ def _details(results: RunResults) -> list[str]:
         if res is None:
             continue
         extras = ", ".join(f"{k}={v}" for k, v in r.extras.items()) or "-"
-        lines.append("| " + " | ".join([
+        lines.append(_md_row([
             r.scenario, r.contestant, fmt_value(res.wall_s), fmt_value(res.cpu_s),
             fmt_value(res.cpu_measured_s), fmt_bytes(res.peak_rss_bytes),
             fmt_bytes(res.rss_growth_bytes), fmt_value(r.setup_s), extras,
-        ]) + " |")
+        ]))
     for p in results.preparations:
         lines.append(f"\nPrepared (untimed) for {p.contestant} on `{p.model}`: {p.status.value}"
                      f" in {p.duration_s:.1f} s.")
+    return lines
+
+
+def _failures(results: RunResults) -> list[str]:
+    failures = [r for r in _ran(results) if r.errors]
+    if not failures:
+        return []
+    lines = ["", "## Failures", ""]
+    for r in failures:
+        lines.append(f"- **{r.scenario} / {r.contestant}** ({r.status.value}):")
+        lines += [f"  - {e.splitlines()[0] if e else e}" for e in r.errors]
+    return lines
+
+
+def _missing(results: RunResults) -> list[str]:
+    missing = _not_implemented(results)
+    if not missing:
+        return []
+    return ["", "## Not implemented", "", *(f"- {r.scenario}: {r.contestant}" for r in missing)]
+
+
+def _published_section(results: RunResults) -> list[str]:
+    lines = ["", "## Published figures (the article)", ""]
+    shown = {r.scenario for r in _ran(results)}
+    for scenario in SCENARIOS:
+        if scenario.name not in shown:
+            continue
+        for p in scenario.published:
+            lines.append(
+                f"- {scenario.name} `{p.metric}`: Go {fmt_value(p.go, p.unit)}, "
+                f"Python {fmt_value(p.python, p.unit)}" + (f" ({p.note})" if p.note else "")
+            )
     return lines
 
 
@@ -357,62 +615,25 @@ def markdown(results: RunResults) -> str:
         "",
         "Every figure names the model that produced it. `synthetic` models answer "
         "deterministically with a latency profile; `smollm2:135m` is the real model. The "
-        "published column is the article's figure for the same language (llama3:8b on its own "
-        "hardware): a claim to compare against, not a measurement of this run.",
+        "published column is the article's figure for the column (Go or Python) the "
+        "contestant stands for (llama3:8b on its own hardware): a claim to compare against, "
+        "not a measurement of this run; `-` for a contestant that stands for neither.",
         "",
-        "| scenario | contestant | model | status | metric | n | mean | 95% CI | p50 | p99 | "
-        "std | overhead | peak RSS | CPU | published | notes |",
-        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        *_markdown_table(results),
     ]
-    for r in _ran(results):
-        metric, s = primary(r)
-        unit = unit_of(metric)
-        overhead = r.metrics.get("overhead_s")
-        cells = [
-            r.scenario, r.contestant, f"`{r.model}`", r.status.value, metric,
-            str(s.count) if s else "-",
-            fmt_value(s.mean, unit) if s else "-",
-            _ci(s, unit),
-            fmt_value(s.p50, unit) if s else "-",
-            fmt_value(s.p99, unit) if s else "-",
-            fmt_value(s.std, unit) if s else "-",
-            fmt_value(overhead.mean) if overhead else "-",
-            fmt_bytes(r.resources.peak_rss_bytes) if r.resources else "-",
-            f"{r.resources.cpu_s:.2f} s" if r.resources else "-",
-            _published(r, metric),
-            notes(r),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
     if h.corpus:
         c = h.corpus
         lines += ["", f"Corpus: {c['source']}; large document {c['large_document_bytes']:,} "
                   f"bytes, {c['docs_count']} documents ({c['docs_bytes']:,} bytes); "
                   f"sha256 `{c['sha256']}`."]
-    lines += _ratios(results)
+    lines += _contestants(results)
+    lines += _ratios_section(ratios(results))
     lines += _sweep(results)
     lines += _checkpoints(results)
     lines += _server_side(results)
     lines += _details(results)
     lines += _parameters(results)
-    failures = [r for r in _ran(results) if r.errors]
-    if failures:
-        lines += ["", "## Failures", ""]
-        for r in failures:
-            lines.append(f"- **{r.scenario} / {r.contestant}** ({r.status.value}):")
-            lines += [f"  - {e.splitlines()[0] if e else e}" for e in r.errors]
-    missing = [r for r in results.records if r.status is Status.NOT_IMPLEMENTED]
-    if missing:
-        lines += ["", "## Not implemented", ""]
-        lines += [f"- {r.scenario}: {r.contestant}" for r in missing]
-    lines += ["", "## Published figures (the article)", ""]
-    shown = {r.scenario for r in _ran(results)}
-    for scenario in registry.SCENARIOS:
-        if scenario.name not in shown:
-            continue
-        for p in scenario.published:
-            unit = "s" if p.unit == "s" else p.unit
-            lines.append(
-                f"- {scenario.name} `{p.metric}`: Go {fmt_value(p.go, unit)}, "
-                f"Python {fmt_value(p.python, unit)}" + (f" ({p.note})" if p.note else "")
-            )
+    lines += _failures(results)
+    lines += _missing(results)
+    lines += _published_section(results)
     return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
-"""The scenario specification as a document, generated from the registry (``scenarios.py``)
-so the two cannot disagree: ``python -m chainmark.spec_doc > docs/scenarios.md``.
+"""The scenario specification as a document, generated from the scenario definitions
+(``chainmark.scenarios``) so the two cannot disagree:
+``python -m chainmark.spec_doc > docs/scenarios.md``.
 
 A test fails when the committed document is stale.
 """
@@ -13,13 +14,15 @@ from chainmark import scenarios
 
 PART_TITLES = {1: "Core LLM", 2: "RAG", 3: "Agents and workflows", 4: "Stress and resilience",
                5: "Operational cost"}
-# Long texts (prompts, documents) are shown cut; the full text is in scenarios.py.
+# Long texts (prompts, documents) are shown cut; the full text is in the scenario modules.
 MAX_VALUE_CHARS = 90
 
 HEADER = """# chainmark scenarios — the specification
 
-Generated from `src/chainmark/scenarios.py` by `python -m chainmark.spec_doc`; edit the
-registry, not this file (a test fails when the two disagree).
+Generated from `src/chainmark/scenarios/` (one module per part) by
+`python -m chainmark.spec_doc`; edit the scenario definitions, not this file (a test fails when
+the two disagree). What each scenario's operations must return is in
+[the contestant contract](../src/chainmark/contestants/CONTRACT.md).
 
 chainmark runs the scenarios of a widely shared article that compared LangChainGo with
 LangChain Python (Ollama `llama3:8b`, ChromaDB) through several contestants against the same
@@ -73,12 +76,16 @@ def render() -> str:
     for part in sorted({s.part for s in scenarios.SCENARIOS}):
         out += [f"## Part {part}: {PART_TITLES.get(part, '')}".rstrip(": "), ""]
         for s in (s for s in scenarios.SCENARIOS if s.part == part):
-            traits = [f"default model `{scenarios.default_model(s)}`",
+            traits = [f"default model `{s.default_model}`",
                       f"primary metric `{s.primary_metric}`"]
             traits += [t for t, on in (("needs Chroma", s.needs_chroma),
                                        ("reads the corpus", s.needs_corpus),
                                        ("reads a collection filled untimed beforehand",
-                                        s.needs_collection)) if on]
+                                        s.needs_collection),
+                                       ("fills a collection of its own", s.fills_collection),
+                                       ("operations run concurrently", s.concurrent),
+                                       ("figure is a rate over the whole timed region",
+                                        s.throughput)) if on]
             out += [f"### `{s.name}` — {s.title}", "", s.summary, "", "; ".join(traits) + ".",
                     ""]
             out += [*_params(s), ""]

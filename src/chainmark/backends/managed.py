@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from chainmark.harness.launcher import kill_group
+from chainmark.processes import kill_group
 
 
 class BackendError(RuntimeError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 
 @dataclass
@@ -101,14 +101,33 @@ def package_versions(*names: str) -> dict[str, str]:
     return versions
 
 
-def run(contestant: str, scenarios: dict[str, ScenarioRef], frameworks: dict[str, str]) -> int:
-    """Entry point: ``main.py REQUEST.json RESULT.json``; returns the exit code."""
+def run(
+    contestant: str,
+    scenarios: dict[str, ScenarioRef],
+    frameworks: dict[str, str] | Callable[[], dict[str, str]],
+) -> int:
+    """Entry point: ``main.py REQUEST.json RESULT.json``; returns the exit code.
+
+    ``main.py --scenarios`` prints the names in ``scenarios`` (the dispatch table itself, so the
+    list cannot drift from what runs) as a sorted JSON list. It imports no scenario module, so
+    keep the table's values "module:function" strings. ``frameworks`` may be a function, called
+    only when a scenario runs.
+    """
+    if sys.argv[1:] == ["--scenarios"]:
+        print(json.dumps(sorted(scenarios)))
+        return 0
     if len(sys.argv) != 3:
-        print(f"usage: {sys.argv[0]} REQUEST.json RESULT.json", file=sys.stderr)
+        print(f"usage: {sys.argv[0]} REQUEST.json RESULT.json | --scenarios", file=sys.stderr)
         return 2
     request_path, result_path = sys.argv[1], sys.argv[2]
-    with open(request_path, encoding="utf-8") as fh:
-        request = json.load(fh)
+    if callable(frameworks):
+        frameworks = frameworks()
+    try:
+        with open(request_path, encoding="utf-8") as fh:
+            request = json.load(fh)
+    except (OSError, ValueError) as exc:
+        print(f"cannot read request: {exc}", file=sys.stderr)
+        return 2
 
     recorder = Recorder()
     result: dict[str, Any] = {

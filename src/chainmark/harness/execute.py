@@ -17,12 +17,17 @@ from chainmark.harness.launcher import ProcessLaunchError, ProcessOutcome, run_m
 from chainmark.harness.plan import PlannedRun
 from chainmark.harness.records import Resources, ScenarioRecord, ServerSummary, Status
 from chainmark.harness.server_log import ServerLog, ServerRequest, within
+from chainmark.scenarios.evidence import Evidence
 
 NOT_IMPLEMENTED_EXIT = 3
 # Names of the watched backend process groups (see ``run_measured``'s ``watch``).
 INSTRUMENT = "instrument"
 MODEL_SERVER = "model"
 SAMPLE_OUTPUT_CHARS = 300
+# How much of a parse error, and of a contestant's stderr (its last lines), a record keeps.
+PARSE_ERROR_CHARS = 500
+STDERR_HINT_LINES = 6
+STDERR_HINT_CHARS = 1500
 
 
 def _resources(outcome: ProcessOutcome, result: ContestantResult | None) -> Resources:
@@ -63,7 +68,7 @@ def _read_result(path: Path) -> tuple[ContestantResult | None, str | None]:
     try:
         return ContestantResult.model_validate(json.loads(path.read_text(encoding="utf-8"))), None
     except (OSError, ValueError, ValidationError) as exc:
-        return None, f"wrote an unreadable result: {str(exc)[:500]}"
+        return None, f"wrote an unreadable result: {str(exc)[:PARSE_ERROR_CHARS]}"
 
 
 def _sample_output(result: ContestantResult) -> str | None:
@@ -80,15 +85,12 @@ def execute(
     profile: str,
     work_dir: Path,
     server_log: ServerLog | None,
-    expect: dict[str, Any] | None = None,
-    scenario_name: str | None = None,
+    truths: dict[str, Any] | None = None,
     watch: dict[str, tuple[int, ...]] | None = None,
 ) -> ScenarioRecord:
-    """Runs one contestant process for one scenario and records the verified outcome.
-
-    `scenario_name` overrides the planned scenario (the untimed `rag.prepare` step uses it).
-    """
-    name = scenario_name or run.scenario.name
+    """Runs one contestant process for one scenario and records the verified outcome."""
+    scenario = run.scenario
+    name = scenario.name
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -175,19 +177,22 @@ def execute(
         if cpu_before is not None and cpu_after is not None:
             record.server.run_requests = len(server_all)
             record.server.run_cpu_s = cpu_after - cpu_before
-    record.metrics = metrics.compute(result, server, expect, outcome.cpu_between)
+    evidence = Evidence(
+        result=result, params=run.params, server=server, model=endpoints.model,
+        truths=truths or {}, expect=scenario.expect, concurrent=scenario.concurrent,
+        cpu_between=outcome.cpu_between, rss_at=outcome.rss_at,
+    )
     record.counts = metrics.counts(result)
-    if expect and expect.get("checkpoints"):
-        record.series["checkpoints"] = metrics.checkpoints(
-            result, server, outcome.rss_at, expect["checkpoints"]
-        )
     record.sample_output = _sample_output(result)
-    problems = verify.verify(result, run.params, server, expect)
+    problems = verify.verify(scenario, evidence)
     if problems:
         return finish(Status.FAILED, *problems)
+    record.metrics = metrics.compute(scenario, evidence)
+    record.series = metrics.series(scenario, evidence)
     return finish(Status.PASSED)
 
 
 def _stderr_hint(outcome: ProcessOutcome) -> str:
     lines = [line for line in outcome.stderr_tail.strip().splitlines() if line.strip()]
-    return ("stderr: " + " | ".join(lines[-6:]))[:1500] if lines else ""
+    text = "stderr: " + " | ".join(lines[-STDERR_HINT_LINES:])
+    return text[:STDERR_HINT_CHARS] if lines else ""

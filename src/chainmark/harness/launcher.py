@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -17,12 +16,15 @@ from pathlib import Path
 
 import psutil
 
+from chainmark.processes import kill_group
+
 SAMPLE_INTERVAL_S = 0.02
 # A compiled contestant may live only tens of milliseconds: sample densely at first so its
 # high-water mark is read after it has grown, not only at start-up.
 EARLY_INTERVAL_S = 0.002
 EARLY_PERIOD_S = 0.3
-KILL_GRACE_S = 2.0
+# How much of the end of a contestant's stderr the outcome keeps (the cause is usually last).
+STDERR_TAIL_CHARS = 4000
 
 
 @dataclass
@@ -102,22 +104,6 @@ def _tree_usage(proc: psutil.Process) -> tuple[int, float]:
     return rss, cpu
 
 
-def kill_group(pid: int) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after a grace period."""
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 0.0)):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except (ProcessLookupError, PermissionError):
-                return
-            time.sleep(0.05)
-
-
 def _processes(pids: Sequence[int]) -> list[psutil.Process]:
     """The processes, and their children (Ollama's runner), as they are now.
 
@@ -146,7 +132,7 @@ def _cpu_of(procs: list[psutil.Process]) -> float:
     return total
 
 
-def _tail(path: Path, limit: int = 4000) -> str:
+def _tail(path: Path, limit: int = STDERR_TAIL_CHARS) -> str:
     try:
         data = path.read_bytes()
     except OSError:

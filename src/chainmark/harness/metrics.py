@@ -1,40 +1,16 @@
-"""Turns a contestant's operations (and the server's log) into named statistics.
+"""Turns a verified run's operations (and the server's log) into named statistics.
 
-Rates (MB/s, docs/s) are computed here from harness-known sizes, never taken from a
-contestant.
+The common figures come from the operations themselves; a scenario adds its own through its
+`derive` hook (rates from harness-known sizes, never a contestant's, per-turn latency, ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from chainmark.contract import ContestantResult, Operation
 from chainmark.harness.server_log import ServerRequest, within
-from chainmark.harness.verify import GENERATION_PATHS
+from chainmark.scenarios import Scenario
+from chainmark.scenarios.evidence import Evidence
 from chainmark.stats import Summary, summarize
-
-Derived = Callable[[list[Operation], dict[str, Any]], dict[str, list[float]]]
-
-
-def _rag_split(ops: list[Operation], expect: dict[str, Any]) -> dict[str, list[float]]:
-    return {
-        "mb_per_s": [expect["bytes"] / 1e6 / op.seconds for op in ops if op.seconds > 0],
-        "chunks_per_s": [expect["chunks"] / op.seconds for op in ops if op.seconds > 0],
-    }
-
-
-def _rag_embed(ops: list[Operation], expect: dict[str, Any]) -> dict[str, list[float]]:
-    def rate(name: str) -> list[float]:
-        return [expect["chunks"] / op.seconds for op in ops if op.name == name and op.seconds]
-
-    return {"docs_per_s": rate("sequential"), "docs_per_s_concurrent": rate("concurrent")}
-
-
-DERIVED: dict[str, Derived] = {"rag.split": _rag_split, "rag.embed": _rag_embed}
-
-# Scenarios whose figure is a rate over the whole timed region, not a mean of operations.
-THROUGHPUT_SCENARIOS = ("stress.concurrent_rag", "stress.concurrent_agent", "stress.saturation")
 
 
 def counts(result: ContestantResult) -> dict[str, int]:
@@ -49,85 +25,19 @@ def counts(result: ContestantResult) -> dict[str, int]:
     return tally
 
 
-def _wall_s(result: ContestantResult) -> float | None:
-    if result.measure_start_ns and result.measure_end_ns:
-        return (result.measure_end_ns - result.measure_start_ns) / 1e9
-    return None
-
-
 def throughput(result: ContestantResult) -> dict[str, list[float]]:
     """Completed operations per second of wall time; failures never count as throughput."""
-    wall = _wall_s(result)
-    if not wall:
+    if result.measure_start_ns is None or result.measure_end_ns is None:
+        return {}
+    wall = (result.measure_end_ns - result.measure_start_ns) / 1e9
+    if wall <= 0:
         return {}
     done = sum(op.ok for op in result.operations)
     return {"wall_s": [wall], "ops_per_s": [done / wall], "completed": [float(done)]}
 
 
-def observability(
-    result: ContestantResult, cpu_between: Callable[[int, int], float | None]
-) -> dict[str, list[float]]:
-    """Per mode: throughput over its phases, CPU seconds, and change against bare in %."""
-    phases = result.outputs.get("phases") or []
-    per_mode: dict[str, dict[str, float]] = {}
-    for phase in phases:
-        mode, start, end = phase["mode"], int(phase["start_ns"]), int(phase["end_ns"])
-        inside = [op for op in result.operations if op.name == mode and op.ok
-                  and start <= op.start_ns <= end]
-        totals = per_mode.setdefault(mode, {"ops": 0.0, "wall": 0.0, "cpu": 0.0, "lat": 0.0})
-        totals["ops"] += len(inside)
-        totals["wall"] += (end - start) / 1e9
-        totals["cpu"] += cpu_between(start, end) or 0.0
-        totals["lat"] += sum(op.seconds for op in inside)
-    values: dict[str, list[float]] = {}
-    for mode, t in per_mode.items():
-        if t["wall"] > 0:
-            values[f"{mode}_ops_per_s"] = [t["ops"] / t["wall"]]
-            values[f"{mode}_cpu_s"] = [t["cpu"]]
-    bare = per_mode.get("bare")
-    for mode, t in per_mode.items():
-        if mode == "bare" or not bare or not bare["ops"] or not t["ops"]:
-            continue
-        bare_rate, rate = bare["ops"] / bare["wall"], t["ops"] / t["wall"]
-        values[f"{mode}_throughput_change_pct"] = [100.0 * (rate / bare_rate - 1.0)]
-        bare_lat, lat = bare["lat"] / bare["ops"], t["lat"] / t["ops"]
-        values[f"{mode}_latency_change_pct"] = [100.0 * (lat / bare_lat - 1.0)]
-        if bare["cpu"] > 0:
-            values[f"{mode}_cpu_change_pct"] = [100.0 * (t["cpu"] / bare["cpu"] - 1.0)]
-    return values
-
-
-def checkpoints(
-    result: ContestantResult,
-    server: list[ServerRequest] | None,
-    rss_at: Callable[[int], int | None],
-    marks: list[int],
-) -> list[dict[str, Any]]:
-    """ops.memory's rows: latency, prompt size (as the server counted it) and memory."""
-    rows = []
-    for op in result.operations:
-        turn = op.output.get("turn")
-        if turn not in marks:
-            continue
-        prompt_tokens = None
-        if server is not None:
-            seen = [r for r in within(server, op.start_ns, op.end_ns)
-                    if r.path in GENERATION_PATHS]
-            if seen:
-                prompt_tokens = seen[-1].raw.get("prompt_eval_count")
-        rows.append({
-            "turn": turn,
-            "latency_s": op.seconds,
-            "prompt_tokens": prompt_tokens,
-            "history_chars": op.output.get("history_chars"),
-            "rss_bytes": rss_at(op.end_ns),
-            "tracemalloc_current_bytes": op.output.get("tracemalloc_current_bytes"),
-            "tracemalloc_peak_bytes": op.output.get("tracemalloc_peak_bytes"),
-        })
-    return rows
-
-
-def _overhead(ops: list[Operation], server: list[ServerRequest]) -> dict[str, list[float]]:
+def overhead(ops: list[Operation], server: list[ServerRequest]) -> dict[str, list[float]]:
+    """Per operation: the server's time during it, and the client's time beyond that."""
     server_s, overhead_s = [], []
     for op in ops:
         seen = within(server, op.start_ns, op.end_ns)
@@ -141,13 +51,8 @@ def _overhead(ops: list[Operation], server: list[ServerRequest]) -> dict[str, li
     return {"server_s": server_s, "overhead_s": overhead_s} if server_s else {}
 
 
-def compute(
-    result: ContestantResult,
-    server: list[ServerRequest] | None,
-    expect: dict[str, Any] | None = None,
-    cpu_between: Callable[[int, int], float | None] | None = None,
-) -> dict[str, Summary]:
-    ok_ops = [op for op in result.operations if op.ok]
+def compute(scenario: Scenario, evidence: Evidence) -> dict[str, Summary]:
+    ok_ops = [op for _, op in evidence.ok_ops()]
     names = list(dict.fromkeys(op.name for op in ok_ops))
     values: dict[str, list[float]] = {}
     if len(names) <= 1:
@@ -156,35 +61,15 @@ def compute(
         # Different steps (load / split / embed_store) are not samples of one thing.
         for name in names:
             values[f"{name}_s"] = [op.seconds for op in ok_ops if op.name == name]
-    ttft = [op.output["ttft_ns"] / 1e9 for op in ok_ops if op.output.get("ttft_ns")]
-    if ttft:
-        values["ttft_s"] = ttft
     # Overlapping operations share the server's time, so per-operation overhead is undefined.
-    concurrent = result.scenario.startswith("stress.") or result.scenario == "ops.observability"
-    if server is not None and len(names) <= 1 and not concurrent:
-        values.update(_overhead(ok_ops, server))
-        # LLM calls as the server counted them, not as the contestant claims.
-        if result.scenario.startswith(("agent.", "workflow.")):
-            values["llm_calls"] = [
-                float(sum(r.path in GENERATION_PATHS
-                          for r in within(server, op.start_ns, op.end_ns)))
-                for op in ok_ops
-            ]
-    tool_calls = [float(len(op.output["tool_calls"])) for op in ok_ops
-                  if isinstance(op.output.get("tool_calls"), list)]
-    if tool_calls:
-        values["tool_calls"] = tool_calls
-    derive = DERIVED.get(result.scenario)
-    if derive is not None and expect:
-        values.update(derive(ok_ops, expect))
-    if result.scenario in THROUGHPUT_SCENARIOS:
-        values.update(throughput(result))
-    if result.scenario == "resilience.timeout":
-        values = {"timeout_s": [op.seconds for op in result.operations if op.name == "timeout"]}
-    if result.scenario == "ops.memory":
-        for op in ok_ops:
-            if op.output.get("turn") in (expect or {}).get("checkpoints", []):
-                values[f"turn{op.output['turn']}_latency_s"] = [op.seconds]
-    if cpu_between is not None and result.scenario == "ops.observability":
-        values.update(observability(result, cpu_between))
+    if evidence.server is not None and len(names) <= 1 and not scenario.concurrent:
+        values.update(overhead(ok_ops, evidence.server))
+    if scenario.throughput:
+        values.update(throughput(evidence.result))
+    if scenario.derive is not None:
+        values.update(scenario.derive(evidence))
     return {name: s for name, v in values.items() if (s := summarize(v)) is not None}
+
+
+def series(scenario: Scenario, evidence: Evidence) -> dict[str, list[dict[str, object]]]:
+    return scenario.series(evidence) if scenario.series is not None else {}

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from chainmark import scenarios as registry
-from chainmark.contestants.registry import Contestant, all_contestants
-from chainmark.scenarios import Scenario
+from chainmark.contestants.registry import Contestant, ContestantError, all_contestants
+from chainmark.scenarios import BY_NAME, PROFILES, SCENARIOS, Scenario
 
 
 class PlanError(ValueError):
@@ -80,12 +79,13 @@ def _pick(names: list[str] | None, known: dict[str, Any], what: str) -> list[str
 def _sweep(runs: list[PlannedRun], levels: list[int]) -> list[PlannedRun]:
     if any(level < 1 for level in levels):
         raise PlanError("--concurrency levels must be at least 1")
-    if not any("concurrency" in r.params for r in runs):
-        raise PlanError("--concurrency: none of the selected scenarios has a concurrency level "
-                        "(the stress.* and ops.observability scenarios do)")
+    if not any(r.scenario.concurrent for r in runs):
+        concurrent = ", ".join(s.name for s in SCENARIOS if s.concurrent)
+        raise PlanError("--concurrency: none of the selected scenarios runs operations "
+                        f"concurrently (these do: {concurrent})")
     swept: list[PlannedRun] = []
     for run in runs:
-        if "concurrency" not in run.params:
+        if not run.scenario.concurrent:
             swept.append(run)
             continue
         swept += [replace(run, params={**run.params, "concurrency": level})
@@ -94,9 +94,19 @@ def _sweep(runs: list[PlannedRun], levels: list[int]) -> list[PlannedRun]:
 
 
 def build(selection: Selection) -> Plan:
-    if selection.profile not in registry.PROFILES:
+    """The runs of a selection; PlanError (one line) for anything that cannot be run."""
+    try:
+        return _build(selection)
+    except ContestantError as exc:
+        # A contestant that cannot say what it implements (cannot be built or run, prints
+        # no usable list) stops the plan with its own message.
+        raise PlanError(str(exc)) from None
+
+
+def _build(selection: Selection) -> Plan:
+    if selection.profile not in PROFILES:
         raise PlanError(
-            f"unknown profile {selection.profile!r}; choose {' or '.join(registry.PROFILES)}"
+            f"unknown profile {selection.profile!r}; choose {' or '.join(PROFILES)}"
         )
     if selection.iterations is not None and selection.iterations < 1:
         raise PlanError("--iterations must be at least 1")
@@ -110,12 +120,12 @@ def build(selection: Selection) -> Plan:
                                                          "contestant")]
     if selection.scenarios is None:
         chosen_scenarios = [
-            s for s in registry.SCENARIOS
+            s for s in SCENARIOS
             if any(c.implements(s.name) for c in chosen_contestants)
         ]
     else:
-        names = _pick(selection.scenarios, registry.BY_NAME, "scenario")
-        chosen_scenarios = [registry.BY_NAME[n] for n in names]
+        names = _pick(selection.scenarios, BY_NAME, "scenario")
+        chosen_scenarios = [BY_NAME[n] for n in names]
 
     overrides = dict(selection.overrides)
     if selection.iterations is not None:
@@ -128,7 +138,7 @@ def build(selection: Selection) -> Plan:
                 continue
             params = scenario.params_for(selection.profile)
             params.update({k: v for k, v in overrides.items() if k in params})
-            for model in selection.models or [registry.default_model(scenario)]:
+            for model in selection.models or [scenario.default_model]:
                 runs.append(
                     PlannedRun(
                         scenario=scenario,

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import httpx
 
-from chainmark import scenarios as registry
 from chainmark.contract import Endpoints
+from chainmark.corpus import CorpusInfo
 from chainmark.harness import expectations
 from chainmark.harness.execute import execute
 from chainmark.harness.plan import PlannedRun
 from chainmark.harness.records import ScenarioRecord
 from chainmark.harness.server_log import ServerLog
+from chainmark.scenarios import PREPARE
 
-PREPARE_SCENARIO = "rag.prepare"
 COLLECTIONS_PATH = "/api/v2/tenants/default_tenant/databases/default_database/collections"
 
 
@@ -36,18 +36,17 @@ def prepare(
     profile: str,
     work_dir: Path,
     server_log: ServerLog,
-    facts: expectations.CorpusFacts,
+    corpus: CorpusInfo,
     collection: str,
 ) -> ScenarioRecord:
     params = {
-        **registry.PREPARE[profile],
-        "corpus": facts.params(),
+        **PREPARE.params_for(profile),
+        "corpus": expectations.corpus_params(corpus),
         "collection": collection,
     }
-    prep_run = replace(run, params=params)
-    expect = expectations.for_scenario(PREPARE_SCENARIO, params, facts, lambda: 0)
-    return execute(prep_run, endpoints, profile, work_dir, server_log, expect,
-                   scenario_name=PREPARE_SCENARIO)
+    prep_run = replace(run, scenario=PREPARE, params=params)
+    truths = expectations.for_scenario(PREPARE, params, corpus, embed_dim=lambda: 0)
+    return execute(prep_run, endpoints, profile, work_dir, server_log, truths)
 
 
 def delete_collections(chroma_url: str, names: list[str]) -> list[str]:

@@ -97,10 +97,6 @@ class ScenarioRecord(BaseModel):
     started_at: str
     duration_s: float
 
-    @property
-    def ok(self) -> bool:
-        return self.status is Status.PASSED
-
 
 class ContestantInfo(BaseModel):
     """Who a contestant is, as the run saw it, so a report needs no list of names."""

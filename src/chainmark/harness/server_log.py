@@ -12,6 +12,10 @@ from typing import Any
 
 import httpx
 
+# The server's paths for generation and for embeddings (Ollama's API).
+GENERATION_PATHS = ("/api/generate", "/api/chat")
+EMBED_PATHS = ("/api/embed", "/api/embeddings")
+
 
 @dataclass(frozen=True)
 class ServerRequest:
@@ -20,7 +24,6 @@ class ServerRequest:
     end_ns: int
     server_s: float
     response_chars: int | None
-    status: int
     raw: dict[str, Any]
 
 
@@ -75,7 +78,6 @@ def _parse(entry: dict[str, Any]) -> ServerRequest:
         end_ns=int(entry["end_ns"]),
         server_s=float(entry["server_s"]),
         response_chars=entry.get("response_chars"),
-        status=int(entry.get("status", 0)),
         raw=entry,
     )
 

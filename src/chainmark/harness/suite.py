@@ -19,7 +19,7 @@ from chainmark.backends.llm_process import START_TIMEOUT_S, llm_server
 from chainmark.backends.managed import BackendError, wait_healthy
 from chainmark.backends.ollama.process import ollama_server
 from chainmark.contract import Endpoints
-from chainmark.corpus import default_corpus_dir, ensure_corpus
+from chainmark.corpus import CorpusInfo, default_corpus_dir, ensure_corpus
 from chainmark.harness import environment, expectations, rag_collections, results_file
 from chainmark.harness.execute import INSTRUMENT, MODEL_SERVER, execute
 from chainmark.harness.plan import Plan, PlannedRun
@@ -31,6 +31,8 @@ from chainmark.harness.records import (
     Status,
 )
 from chainmark.harness.server_log import ServerLog
+from chainmark.scenarios import PREPARE
+from chainmark.scenarios.evidence import MissingTruth
 
 CHROMA_START_TIMEOUT_S = 60.0
 RESULTS_NAME = "results.json"
@@ -171,15 +173,14 @@ def not_implemented_records(plan: Plan, profile: str) -> list[ScenarioRecord]:
     ]
 
 
-def _corpus(plan: Plan, reporter: Reporter) -> expectations.CorpusFacts | None:
+def _corpus(plan: Plan, reporter: Reporter) -> CorpusInfo | None:
     if not any(r.scenario.needs_corpus for r in plan.runs):
         return None
     reporter.note("preparing the corpus (generated once, then checked against its manifest)")
-    return expectations.CorpusFacts(ensure_corpus(default_corpus_dir()))
+    return ensure_corpus(default_corpus_dir())
 
 
-def _corpus_record(facts: expectations.CorpusFacts) -> dict[str, object]:
-    info = facts.info
+def _corpus_record(info: CorpusInfo) -> dict[str, object]:
     return {
         "root": str(info.root),
         "sha256": info.sha256,
@@ -195,13 +196,13 @@ class _Runner:
 
     def __init__(
         self, plan: Plan, profile: str, out_dir: Path, live: Backends, results: RunResults,
-        facts: expectations.CorpusFacts | None, reporter: Reporter,
+        corpus: CorpusInfo | None, reporter: Reporter,
     ) -> None:
         self.profile = profile
         self.out_dir = out_dir
         self.live = live
         self.results = results
-        self.facts = facts
+        self.corpus = corpus
         self.reporter = reporter
         self.server_log = ServerLog(live.llm_url)
         self.prepared: dict[tuple[str, str], ScenarioRecord] = {}
@@ -227,11 +228,11 @@ class _Runner:
             self.reporter.note(f"{run.contestant.name}: filling Chroma collection {name} "
                                "(untimed)")
             self.collections.append(name)
-            assert self.facts is not None
+            assert self.corpus is not None
             record = rag_collections.prepare(
                 run, self.endpoints(run), self.profile,
-                self.work_dir("rag.prepare", run.contestant.name, run.model),
-                self.server_log, self.facts, name,
+                self.work_dir(PREPARE.name, run.contestant.name, run.model),
+                self.server_log, self.corpus, name,
             )
             self.prepared[key] = record
             self.results.preparations.append(record)
@@ -240,30 +241,31 @@ class _Runner:
 
     def run(self, run: PlannedRun) -> ScenarioRecord:
         params = dict(run.params)
-        if run.scenario.needs_corpus and self.facts is not None:
-            params["corpus"] = self.facts.params()
-        if run.scenario.name == "rag.ingest":
+        if run.scenario.needs_corpus and self.corpus is not None:
+            params["corpus"] = expectations.corpus_params(self.corpus)
+        if run.scenario.fills_collection:
             params["collection"] = rag_collections.collection_name(
-                self.results.header.run_id, run.contestant.name, "ingest"
+                self.results.header.run_id, run.contestant.name, run.scenario.name
             )
+            # The contestant deletes it; a crash would leave it behind otherwise.
+            self.collections.append(params["collection"])
         if run.scenario.needs_collection:
             prepared = self._collection(run)
             if isinstance(prepared, ScenarioRecord):
                 return _blocked(run, self.profile, prepared)
             params["collection"] = prepared
         run = replace(run, params=params)
-        expect = {
-            "model": run.model,
-            "checkpoints": params.get("checkpoints"),
-            **run.scenario.expect,
-            **expectations.for_scenario(
-                run.scenario.name, params, self.facts, lambda: self.embed_dim(run.model)
-            ),
-        }
+        try:
+            truths = expectations.for_scenario(
+                run.scenario, params, self.corpus, lambda: self.embed_dim(run.model)
+            )
+        except (MissingTruth, httpx.HTTPError, OSError, ValueError, KeyError) as exc:
+            return _harness_error(run, self.profile,
+                                  f"could not work out what a correct result holds: {exc}")
         return execute(
             run, self.endpoints(run), self.profile,
             self.work_dir(run.scenario.name, run.contestant.name, _level(run)),
-            self.server_log, expect, watch=self.live.watch,
+            self.server_log, truths, watch=self.live.watch,
         )
 
     def cleanup(self) -> None:
@@ -274,8 +276,16 @@ class _Runner:
 
 
 def _level(run: PlannedRun) -> str:
-    level = run.params.get("concurrency")
-    return f"c{level}" if level is not None else ""
+    return f"c{run.params['concurrency']}" if run.scenario.concurrent else ""
+
+
+def _harness_error(run: PlannedRun, profile: str, message: str) -> ScenarioRecord:
+    return ScenarioRecord(
+        scenario=run.scenario.name, contestant=run.contestant.name,
+        language=run.contestant.language, model=run.model, profile=profile,
+        status=Status.ERROR, errors=[message], params=run.params,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
+    )
 
 
 def _blocked(run: PlannedRun, profile: str, preparation: ScenarioRecord) -> ScenarioRecord:
@@ -311,7 +321,7 @@ def run_plan(
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / RESULTS_NAME
     started = datetime.now(UTC)
-    facts = _corpus(plan, reporter)
+    corpus = _corpus(plan, reporter)
     with backends(plan, out_dir, llm_url, chroma_url, reporter) as live:
         results = RunResults(
             header=RunHeader(
@@ -323,7 +333,7 @@ def run_plan(
                 llm_upstream=live.upstream_url,
                 llm_upstream_embedded=live.upstream_embedded,
                 chroma_url=live.chroma_url,
-                corpus=_corpus_record(facts) if facts else None,
+                corpus=_corpus_record(corpus) if corpus else None,
                 environment={**environment.collect(live.llm_url),
                              "llm_upstream": live.upstream_info},
                 contestants=_contestant_infos(plan),
@@ -331,7 +341,7 @@ def run_plan(
             records=not_implemented_records(plan, profile),
         )
         results_file.save(results, results_path)
-        runner = _Runner(plan, profile, out_dir, live, results, facts, reporter)
+        runner = _Runner(plan, profile, out_dir, live, results, corpus, reporter)
         try:
             for index, run in enumerate(plan.runs):
                 reporter.run_started(run, index, len(plan.runs))

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from chainmark.backends.managed import BackendError
-from chainmark.harness.launcher import kill_group
+from chainmark.processes import kill_group
 
 OLLAMA_VERSION = "0.17.4"
 OLLAMA_MODULE = "github.com/ollama/ollama"

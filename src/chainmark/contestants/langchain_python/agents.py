@@ -13,7 +13,7 @@ from langchain_core.prompts import PromptTemplate
 from langchain_core.tools import Tool
 
 from chainmark.contestants._protocol import Recorder, setup_timer
-from chainmark.contestants.langchain_python.scenarios import llm_for
+from chainmark.contestants.langchain_python.llm import llm_for
 from chainmark.contestants.tools import Counter, calculate, word_length
 
 

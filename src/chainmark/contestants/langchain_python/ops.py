@@ -28,7 +28,7 @@ from opentelemetry.trace import Span, Tracer, set_span_in_context
 
 from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.langchain_python.agents import AgentRunner, outputs
-from chainmark.contestants.langchain_python.scenarios import llm_for
+from chainmark.contestants.langchain_python.llm import llm_for
 from chainmark.contestants.langchain_python.stress import _timed
 from chainmark.contestants.tools import Counter
 

@@ -17,7 +17,7 @@ from langchain_ollama import OllamaEmbeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from chainmark.contestants._protocol import Recorder, setup_timer
-from chainmark.contestants.langchain_python.scenarios import llm_for
+from chainmark.contestants.langchain_python.llm import llm_for
 
 
 def _splitter(params: dict[str, Any]) -> RecursiveCharacterTextSplitter:
@@ -27,7 +27,7 @@ def _splitter(params: dict[str, Any]) -> RecursiveCharacterTextSplitter:
 
 
 def _embeddings(endpoints: dict[str, Any]) -> OllamaEmbeddings:
-    return OllamaEmbeddings(model=endpoints["embed_model"], base_url=endpoints["llm_url"])
+    return OllamaEmbeddings(model=endpoints["model"], base_url=endpoints["llm_url"])
 
 
 def _chroma_client(endpoints: dict[str, Any]) -> chromadb.ClientAPI:

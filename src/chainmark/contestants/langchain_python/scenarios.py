@@ -1,66 +1,22 @@
-"""LangChain Python scenario functions: initialise outside the timed region, then time."""
+"""LangChain Python's dispatch table: scenario name -> "module:function".
+
+Only names here, nothing imported: a scenario's module (and LangChain with it) is imported
+when that scenario runs, and `--scenarios` lists this table without importing LangChain.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from chainmark.contestants._protocol import ScenarioRef
 
-from langchain_ollama import OllamaLLM
-
-from chainmark.contestants._protocol import Recorder, ScenarioRef, setup_timer
-
-
-def llm_for(params: dict[str, Any], endpoints: dict[str, Any]) -> OllamaLLM:
-    """The article's client: OllamaLLM with the scenario's sampling options."""
-    return OllamaLLM(
-        model=endpoints["model"],
-        base_url=endpoints["llm_url"],
-        temperature=params["temperature"],
-        num_predict=params["num_predict"],
-        seed=params["seed"],
-    )
-
-
-def llm_latency(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
-    with setup_timer(rec):
-        llm = llm_for(params, endpoints)
-    prompt = params["prompt"]
-    for _ in range(params["warmup"]):
-        llm.invoke(prompt)
-    rec.begin()
-    for _ in range(params["iterations"]):
-        with rec.op("invoke") as op:
-            op.output["text"] = llm.invoke(prompt)
-    rec.end()
-
-
-def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
-    with setup_timer(rec):
-        llm = llm_for(params, endpoints)
-    prompt = params["prompt"]
-    for _ in range(params["warmup"]):
-        for _chunk in llm.stream(prompt):
-            pass
-    rec.begin()
-    for _ in range(params["iterations"]):
-        with rec.op("stream") as op:
-            parts: list[str] = []
-            ttft_ns = None
-            for chunk in llm.stream(prompt):
-                if ttft_ns is None and chunk:
-                    ttft_ns = op.since_start_ns()
-                parts.append(chunk)
-            op.output.update(text="".join(parts), chunks=len(parts), ttft_ns=ttft_ns)
-    rec.end()
-
-
+_LLM = "chainmark.contestants.langchain_python.llm"
 _RAG = "chainmark.contestants.langchain_python.rag"
 _AGENTS = "chainmark.contestants.langchain_python.agents"
 _STRESS = "chainmark.contestants.langchain_python.stress"
 _OPS = "chainmark.contestants.langchain_python.ops"
 
 SCENARIOS: dict[str, ScenarioRef] = {
-    "llm.latency": llm_latency,
-    "llm.ttft": llm_ttft,
+    "llm.latency": f"{_LLM}:llm_latency",
+    "llm.ttft": f"{_LLM}:llm_ttft",
     "rag.split": f"{_RAG}:rag_split",
     "rag.embed": f"{_RAG}:rag_embed",
     "rag.ingest": f"{_RAG}:rag_ingest",

@@ -13,8 +13,8 @@ from langchain_ollama import OllamaLLM
 
 from chainmark.contestants._protocol import Op, Recorder, setup_timer
 from chainmark.contestants.langchain_python.agents import AgentRunner, outputs
+from chainmark.contestants.langchain_python.llm import llm_for
 from chainmark.contestants.langchain_python.rag import _embeddings, _store
-from chainmark.contestants.langchain_python.scenarios import llm_for
 from chainmark.contestants.tools import Counter
 
 

@@ -3,6 +3,7 @@
 // contestant contract (../CONTRACT.md):
 //
 //	langchaingo REQUEST.json RESULT.json
+//	langchaingo --scenarios    # prints the scenarios it implements as a sorted JSON list
 //
 // Exit status: 0 done, 1 the scenario failed as a whole, 2 bad invocation or request,
 // 3 scenario not implemented.
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -22,17 +24,16 @@ import (
 )
 
 const (
-	contractVersion = 1
+	contractVersion = 2
 	contestantName  = "langchaingo"
 	langchaingoPath = "github.com/tmc/langchaingo"
 )
 
 // Endpoints are the backends the harness started.
 type Endpoints struct {
-	LLMURL     string  `json:"llm_url"`
-	Model      string  `json:"model"`
-	EmbedModel *string `json:"embed_model"`
-	ChromaURL  *string `json:"chroma_url"`
+	LLMURL    string  `json:"llm_url"`
+	Model     string  `json:"model"`
+	ChromaURL *string `json:"chroma_url"`
 }
 
 // Request is what the harness writes.
@@ -351,9 +352,17 @@ func writeResult(path string, res *Result) error {
 	return os.WriteFile(path, data, 0o644)
 }
 
-func run(args []string) int {
+// run is the command line; stdout receives the --scenarios list.
+func run(args []string, stdout io.Writer) int {
+	if len(args) == 2 && args[1] == "--scenarios" {
+		if err := json.NewEncoder(stdout).Encode(implemented()); err != nil {
+			fmt.Fprintln(os.Stderr, "cannot write the scenario list:", err)
+			return 1
+		}
+		return 0
+	}
 	if len(args) != 3 {
-		fmt.Fprintf(os.Stderr, "usage: %s REQUEST.json RESULT.json\n", args[0])
+		fmt.Fprintf(os.Stderr, "usage: %s REQUEST.json RESULT.json | --scenarios\n", args[0])
 		return 2
 	}
 	req, err := readRequest(args[1])
@@ -372,7 +381,8 @@ func run(args []string) int {
 	return code
 }
 
-// implemented lists the scenarios this contestant runs, for the README and tests.
+// implemented lists the scenarios this contestant runs (the dispatch map's names, sorted), for
+// --scenarios: the harness reads it to know what to ask this contestant for.
 func implemented() []string {
 	names := make([]string, 0, len(scenarios))
 	for name := range scenarios {
@@ -383,5 +393,5 @@ func implemented() []string {
 }
 
 func main() {
-	os.Exit(run(os.Args))
+	os.Exit(run(os.Args, os.Stdout))
 }

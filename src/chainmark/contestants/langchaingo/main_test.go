@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ func roundTrip(t *testing.T, scenario string, params map[string]any, endpoints m
 	t.Helper()
 	dir := t.TempDir()
 	reqPath, resPath := filepath.Join(dir, "request.json"), filepath.Join(dir, "result.json")
-	req := map[string]any{"contract": 1, "scenario": scenario, "params": params,
+	req := map[string]any{"contract": contractVersion, "scenario": scenario, "params": params,
 		"endpoints": endpoints, "timeout_s": 60}
 	data, err := json.Marshal(req)
 	if err != nil {
@@ -23,7 +24,7 @@ func roundTrip(t *testing.T, scenario string, params map[string]any, endpoints m
 	if err := os.WriteFile(reqPath, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code := run([]string{"langchaingo", reqPath, resPath})
+	code := run([]string{"langchaingo", reqPath, resPath}, os.Stdout)
 	raw, err := os.ReadFile(resPath)
 	if err != nil {
 		t.Fatalf("no result file (exit %d): %v", code, err)
@@ -36,8 +37,7 @@ func roundTrip(t *testing.T, scenario string, params map[string]any, endpoints m
 }
 
 func endpointsFor(llmURL, chromaURL string) map[string]any {
-	e := map[string]any{"llm_url": llmURL, "model": "fake", "embed_model": "fake-embed",
-		"chroma_url": nil}
+	e := map[string]any{"llm_url": llmURL, "model": "fake", "chroma_url": nil}
 	if chromaURL != "" {
 		e["chroma_url"] = chromaURL
 	}
@@ -47,7 +47,7 @@ func endpointsFor(llmURL, chromaURL string) map[string]any {
 // checkResult asserts the contract's fields and returns the operations.
 func checkResult(t *testing.T, res map[string]any, scenario string, wantOps int) []map[string]any {
 	t.Helper()
-	if res["contract"] != float64(1) || res["contestant"] != "langchaingo" ||
+	if res["contract"] != float64(contractVersion) || res["contestant"] != "langchaingo" ||
 		res["scenario"] != scenario || res["language"] != "go" {
 		t.Fatalf("header: %v", res)
 	}
@@ -92,11 +92,12 @@ func checkResult(t *testing.T, res map[string]any, scenario string, wantOps int)
 }
 
 func TestBadInvocation(t *testing.T) {
-	if code := run([]string{"langchaingo", "only-one"}); code != 2 {
-		t.Fatalf("exit %d, want 2", code)
-	}
-	if code := run([]string{"langchaingo", filepath.Join(t.TempDir(), "missing.json"), "x"}); code != 2 {
-		t.Fatalf("exit %d, want 2", code)
+	for _, args := range [][]string{{"only-one"}, {"--scenarios", "extra"},
+		{filepath.Join(t.TempDir(), "missing.json"), "x"}} {
+		var out bytes.Buffer
+		if code := run(append([]string{"langchaingo"}, args...), &out); code != 2 || out.Len() != 0 {
+			t.Fatalf("%v: exit %d, stdout %q; want 2 and nothing", args, code, out.String())
+		}
 	}
 }
 
@@ -113,15 +114,31 @@ func TestUnknownScenario(t *testing.T) {
 	}
 }
 
-func TestImplementedScenarios(t *testing.T) {
-	want := []string{"agent.high_freq", "agent.multi", "agent.single", "llm.latency", "llm.ttft",
-		"ops.memory", "ops.observability", "rag.e2e", "rag.embed", "rag.ingest", "rag.prepare",
-		"rag.retrieve", "rag.split", "resilience.parse_error", "resilience.timeout",
-		"resilience.tool_failure", "stress.concurrent_agent", "stress.concurrent_rag",
-		"stress.saturation", "workflow.router"}
-	got := implemented()
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("implemented %v", got)
+// TestScenariosFlag: `--scenarios` prints exactly the dispatch map's names, sorted, as one
+// JSON list (what the harness reads), and every listed name is one the program runs.
+func TestScenariosFlag(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"langchaingo", "--scenarios"}, &out); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var listed []string
+	if err := json.Unmarshal(out.Bytes(), &listed); err != nil {
+		t.Fatalf("stdout is not a JSON list of strings: %v: %q", err, out.String())
+	}
+	if len(listed) != len(scenarios) {
+		t.Fatalf("listed %d scenarios, the dispatch map has %d: %v", len(listed), len(scenarios), listed)
+	}
+	for i, name := range listed {
+		if _, ok := scenarios[name]; !ok {
+			t.Errorf("listed %q, which the dispatch map lacks", name)
+		}
+		if i > 0 && listed[i-1] >= name {
+			t.Errorf("not sorted or repeated: %q then %q", listed[i-1], name)
+		}
+	}
+	// The harness runs rag.prepare before any retrieval scenario.
+	if _, ok := scenarios["rag.prepare"]; !ok {
+		t.Error("rag.prepare is not dispatched")
 	}
 }
 

@@ -36,15 +36,11 @@ func newSplitter(p *Params) textsplitter.RecursiveCharacter {
 	)
 }
 
-// newEmbedder is langchaingo's embedder over an Ollama client for the embedding model (its
+// newEmbedder is langchaingo's embedder over an Ollama client for the run's model (its
 // defaults: batches of 512 texts, newlines replaced by spaces; the Ollama client sends one
 // /api/embed request per text).
 func newEmbedder(e *Endpoints) (*embeddings.EmbedderImpl, error) {
-	model := e.Model
-	if e.EmbedModel != nil && *e.EmbedModel != "" {
-		model = *e.EmbedModel
-	}
-	client, err := ollama.New(ollama.WithServerURL(e.LLMURL), ollama.WithModel(model))
+	client, err := ollama.New(ollama.WithServerURL(e.LLMURL), ollama.WithModel(e.Model))
 	if err != nil {
 		return nil, err
 	}
