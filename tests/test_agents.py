@@ -41,7 +41,8 @@ def _endpoints(url: str, model: str = "synthetic") -> dict:
 
 def _result(scenario: str, outputs: dict, start: int, end: int) -> ContestantResult:
     return ContestantResult(
-        contract=1, contestant="test", scenario=scenario, language="python", runtime="test",
+        contract=2, contestant="test", scenario=scenario, language="python", runtime="test",
+        measure_start_ns=start, measure_end_ns=end,
         operations=[Operation(name="agent", start_ns=start, end_ns=end,
                               elapsed_ns=end - start, output=outputs)],
     )

@@ -41,7 +41,8 @@ def _result(scenario: str, *outputs: dict, name: str = "op", ok: bool = True
     ops = [Operation(name=name, start_ns=i * 10, end_ns=i * 10 + 5, elapsed_ns=5, ok=ok,
                      output=out) for i, out in enumerate(outputs)]
     return ContestantResult(contract=2, contestant="t", scenario=scenario, language="x",
-                            runtime="x", operations=ops)
+                            runtime="x", operations=ops, measure_start_ns=0,
+                            measure_end_ns=len(ops) * 10)
 
 
 def test_a_wrong_type_is_named_by_operation_and_field() -> None:

@@ -116,3 +116,55 @@ def test_every_spec_scenario_is_registered_with_both_profiles_where_implemented(
             assert count and count >= 1, (name, profile)
     seed = scenarios.get("llm.latency").params_for("seed")
     assert seed["iterations"] == 200 and seed["prompt"] == "Why is the sky blue?"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("iterations=0", "must be at least 1"),
+        ("iterations=abc", "expects an integer"),
+        ("iterations=2.5", "expects an integer"),
+        ("iterations=true", "expects an integer"),
+        ("temperature=[1,2]", "expects a number"),
+        ("num_predict=-2", "must be at least -1"),
+        ("prompt=5", "expects a string"),
+    ],
+)
+def test_set_values_are_checked_against_the_parameter(override, message):
+    with pytest.raises(PlanError, match=message):
+        build(Selection(scenarios=["llm.latency"], contestants=["python-baseline"],
+                        overrides=dict([parse_override(override)])))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("duration_s=0", "must be greater than 0"),
+        ("timeout_s=Infinity", "must be a finite number"),
+        ("timeout_s=NaN", "must be a finite number"),
+        ("checkpoints=[1,\"x\"]", "expects a list of integers"),
+    ],
+)
+def test_set_bounds_for_durations_and_lists(override, message):
+    with pytest.raises(PlanError, match=message):
+        build(Selection(scenarios=["stress.saturation", "ops.memory"],
+                        contestants=["langchain-python"],
+                        overrides=dict([parse_override(override)])))
+
+
+def test_valid_set_values_reach_the_params():
+    plan = build(Selection(scenarios=["llm.latency", "rag.embed"],
+                           contestants=["langchain-python"],
+                           overrides=dict(map(parse_override, [
+                               "iterations=3", "temperature=1", "max_chunks=null"]))))
+    by_name = {r.scenario.name: r.params for r in plan.runs}
+    assert by_name["llm.latency"]["iterations"] == 3
+    assert by_name["llm.latency"]["temperature"] == 1
+    assert by_name["rag.embed"]["max_chunks"] is None
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0.0, -1.0])
+def test_timeouts_must_be_finite_and_positive(timeout):
+    with pytest.raises(PlanError, match="--timeout must be a positive, finite number"):
+        build(Selection(scenarios=["llm.latency"], contestants=["python-baseline"],
+                        timeout_s=timeout))

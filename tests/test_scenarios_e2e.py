@@ -161,8 +161,9 @@ def _timeout_result(seconds: float, outcome: str, kind: str | None) -> Contestan
                       output={"outcome": outcome, "error_kind": kind, "error": "x"})
     health = Operation(name="health", start_ns=ns, end_ns=ns + 1, elapsed_ns=1,
                        output={"text": "OK"})
-    return ContestantResult(contract=1, contestant="t", scenario="resilience.timeout",
-                            language="python", runtime="t", operations=[timed, health])
+    return ContestantResult(contract=2, contestant="t", scenario="resilience.timeout",
+                            language="python", runtime="t", operations=[timed, health],
+                            measure_start_ns=0, measure_end_ns=ns + 1)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from chainmark.harness import execute, verify
 from chainmark.scenarios import INTERNAL, SCENARIOS, Scenario
 from chainmark.scenarios.common import FailedOutput
 from chainmark.scenarios.spec import ANY_OPERATION
@@ -73,9 +74,29 @@ def _scenario(s: Scenario, nested: dict[str, type[BaseModel]]) -> list[str]:
     return lines
 
 
+def _rules() -> list[str]:
+    """The checks every result meets before any scenario's own, from the harness's constants."""
+    tolerance_ms = verify.CLOCK_TOLERANCE_NS / 1e6
+    percent = verify.CLOCK_TOLERANCE_FRACTION * 100
+    return [
+        "## What every result must meet", "",
+        f"- The file is UTF-8 JSON of at most {execute.MAX_RESULT_BYTES // 2**20} MiB, without "
+        "`NaN` or `Infinity`.",
+        "- `measure_start_ns` and `measure_end_ns` are given (the measure window is "
+        "mandatory), and the window does not end before it starts.",
+        f"- Every operation's `elapsed_ns` agrees with its `end_ns - start_ns` within "
+        f"{tolerance_ms:g} ms + {percent:g} % of the longer, and the operation lies inside the "
+        f"measure window (± {tolerance_ms:g} ms).",
+        "- Where chainmark-server's log tells operations apart (they do not overlap), every "
+        "operation reached the server as its scenario requires (e.g. an embedding request "
+        "during each retrieval), and answers match what the server sent.",
+        "",
+    ]
+
+
 def render() -> str:
     nested: dict[str, type[BaseModel]] = {}
-    lines = [BEGIN, "", "## Outputs, scenario by scenario", "",
+    lines = [BEGIN, "", *_rules(), "## Outputs, scenario by scenario", "",
              "The harness validates every operation's `output` against these schemas before "
              "anything reads it; a wrong type or a missing required field fails the run with "
              "the operation and the field named. Fields not listed are kept, never read. An "

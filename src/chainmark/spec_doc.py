@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from chainmark import scenarios
+from chainmark.scenarios.spec import ANY_OPERATION
 
 PART_TITLES = {1: "Core LLM", 2: "RAG", 3: "Agents and workflows", 4: "Stress and resilience",
                5: "Operational cost"}
@@ -86,6 +87,9 @@ def render() -> str:
                                        ("operations run concurrently", s.concurrent),
                                        ("figure is a rate over the whole timed region",
                                         s.throughput)) if on]
+            traits += [f"each {'operation' if name == ANY_OPERATION else f'`{name}` step'} "
+                       f"must reach the server on {' or '.join(f'`{p}`' for p in paths)}"
+                       for name, paths in s.serves.items()]
             out += [f"### `{s.name}` — {s.title}", "", s.summary, "", "; ".join(traits) + ".",
                     ""]
             out += [*_params(s), ""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ NOT_IMPLEMENTED_EXIT = 3
 INSTRUMENT = "instrument"
 MODEL_SERVER = "model"
 SAMPLE_OUTPUT_CHARS = 300
+HARNESS_ERROR_LOG = "harness-error.log"
+# The largest result file the harness reads (the contract says so): thousands of operations
+# fit in a few MiB, and a larger file is a fault, not data.
+MAX_RESULT_BYTES = 64 * 2**20
 # How much of a parse error, and of a contestant's stderr (its last lines), a record keeps.
 PARSE_ERROR_CHARS = 500
 STDERR_HINT_LINES = 6
@@ -62,13 +67,41 @@ def _server_summary(requests: list[ServerRequest]) -> ServerSummary:
     )
 
 
+def _no_constant(name: str) -> None:
+    # json.loads accepts NaN and Infinity, which are not JSON and which no figure may hold.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _read_result(path: Path) -> tuple[ContestantResult | None, str | None]:
-    if not path.exists():
-        return None, "wrote no result file"
+    """The contestant's result, or why it cannot be used, in one line. Whatever the file
+    holds (huge, nested 200,000 deep, not UTF-8, NaN, wrong types) ends here as a reason."""
     try:
-        return ContestantResult.model_validate(json.loads(path.read_text(encoding="utf-8"))), None
-    except (OSError, ValueError, ValidationError) as exc:
-        return None, f"wrote an unreadable result: {str(exc)[:PARSE_ERROR_CHARS]}"
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return None, "wrote no result file"
+    except OSError as exc:
+        return None, f"wrote a result that cannot be read: {exc}"
+    if size > MAX_RESULT_BYTES:
+        return None, (f"wrote a {size / 2**20:.0f} MiB result, more than the contract's "
+                      f"{MAX_RESULT_BYTES // 2**20} MiB")
+    try:
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text, parse_constant=_no_constant)
+        # Lone surrogates parse but cannot be written back as UTF-8 results.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return ContestantResult.model_validate(data), None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        return None, f"wrote a result that breaks the contract: {field}: {error['msg']}"
+    except RecursionError:
+        return None, "wrote a result nested too deeply to read"
+    except (OSError, ValueError, MemoryError) as exc:
+        return None, f"wrote an unreadable result: {_one_line(str(exc))}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:PARSE_ERROR_CHARS]
 
 
 def _sample_output(result: ContestantResult) -> str | None:
@@ -182,13 +215,23 @@ def execute(
         truths=truths or {}, expect=scenario.expect, concurrent=scenario.concurrent,
         cpu_between=outcome.cpu_between, rss_at=outcome.rss_at,
     )
-    record.counts = metrics.counts(result)
-    record.sample_output = _sample_output(result)
-    problems = verify.verify(scenario, evidence)
+    try:
+        problems = verify.verify(scenario, evidence)
+        if not problems:
+            record.metrics = metrics.compute(scenario, evidence)
+            record.series = metrics.series(scenario, evidence)
+        record.counts = metrics.counts(result)
+        record.sample_output = _sample_output(result)
+    except Exception as exc:
+        # A result the checks did not foresee must not stop the suite: this run fails with
+        # one line, and the traceback is kept beside it for whoever fixes the harness.
+        (work_dir / HARNESS_ERROR_LOG).write_text(traceback.format_exc(), encoding="utf-8")
+        record.metrics, record.series = {}, {}
+        return finish(Status.FAILED, f"the harness could not judge this result "
+                      f"({type(exc).__name__}: {_one_line(str(exc))}); see "
+                      f"{work_dir / HARNESS_ERROR_LOG}")
     if problems:
         return finish(Status.FAILED, *problems)
-    record.metrics = metrics.compute(scenario, evidence)
-    record.series = metrics.series(scenario, evidence)
     return finish(Status.PASSED)
 
 

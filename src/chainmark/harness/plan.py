@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from chainmark.contestants.registry import Contestant, ContestantError, all_contestants
+from chainmark.harness.overrides import OverrideError
+from chainmark.harness.overrides import check as overrides_check
 from chainmark.scenarios import BY_NAME, PROFILES, SCENARIOS, Scenario
 
 
@@ -110,8 +113,10 @@ def _build(selection: Selection) -> Plan:
         )
     if selection.iterations is not None and selection.iterations < 1:
         raise PlanError("--iterations must be at least 1")
-    if selection.timeout_s is not None and selection.timeout_s <= 0:
-        raise PlanError("--timeout must be positive")
+    if selection.timeout_s is not None and not (
+            math.isfinite(selection.timeout_s) and selection.timeout_s > 0):
+        raise PlanError(f"--timeout must be a positive, finite number of seconds, got "
+                        f"{selection.timeout_s}")
     try:
         contestants = all_contestants(selection.contestants_file)
     except ValueError as exc:
@@ -137,7 +142,13 @@ def _build(selection: Selection) -> Plan:
                 missing.append((scenario, contestant))
                 continue
             params = scenario.params_for(selection.profile)
-            params.update({k: v for k, v in overrides.items() if k in params})
+            for key, value in overrides.items():
+                if key in params:
+                    try:
+                        overrides_check(key, value, scenario)
+                    except OverrideError as exc:
+                        raise PlanError(str(exc)) from None
+                    params[key] = value
             for model in selection.models or [scenario.default_model]:
                 runs.append(
                     PlannedRun(

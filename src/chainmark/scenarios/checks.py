@@ -8,7 +8,7 @@ from typing import Any
 
 from chainmark.arith import CalculatorError, evaluate, format_number
 from chainmark.contract import Operation
-from chainmark.harness.server_log import EMBED_PATHS, GENERATION_PATHS
+from chainmark.harness.server_log import GENERATION_PATHS
 from chainmark.scenarios.evidence import Evidence
 
 # How much of a wrong answer a problem message quotes.
@@ -43,12 +43,6 @@ def answer(e: Evidence, i: int, op: Operation, incomplete: str) -> None:
     if sent is not None and sent != len(text):
         e.fail(f"operation {i}: {incomplete}: the server sent {sent} characters, "
                f"the contestant reported {len(text)}")
-
-
-def embedded(e: Evidence, i: int, op: Operation) -> None:
-    calls = e.served(op, EMBED_PATHS)
-    if calls is not None and not calls:
-        e.fail(f"operation {i}: the server saw no embedding request during it")
 
 
 def equals(e: Evidence, i: int, op: Operation, key: str, expected: Any, what: str) -> None:

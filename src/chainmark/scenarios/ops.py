@@ -89,6 +89,7 @@ MEMORY = Scenario(
     summary="Checkpoints at turns 1, 10, 50, 100: latency and memory.",
     operations={ANY_OPERATION: TurnOutput},
     verify=verify_memory,
+    serves={ANY_OPERATION: GENERATION_PATHS},
     derive=checkpoint_latency,
     series=checkpoint_rows,
     params={

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
+from chainmark.harness.server_log import EMBED_PATHS
 from chainmark.scenarios import checks
 from chainmark.scenarios.common import SPLIT, TextOutput, llm_params
 from chainmark.scenarios.evidence import Evidence, Truths
@@ -97,7 +98,6 @@ def verify_embed(e: Evidence) -> None:
     for i, op in e.ok_ops():
         checks.equals(e, i, op, "vectors", e.truths["chunks"], "embeddings returned")
         checks.equals(e, i, op, "dims", [e.truths["embed_dim"]], "embedding dimensions")
-        checks.embedded(e, i, op)
     for mode in ("sequential", "concurrent"):
         if not e.ok_ops(mode):
             e.fail(f"no successful {mode} embedding run")
@@ -117,6 +117,7 @@ EMBED = Scenario(
     summary="Sequential (framework batches) and concurrent (batches of 100, 8 workers).",
     operations={"sequential": EmbedOutput, "concurrent": EmbedOutput},
     verify=verify_embed,
+    serves={"sequential": EMBED_PATHS, "concurrent": EMBED_PATHS},
     truths=embed_truths,
     derive=embed_rates,
     primary_metric="docs_per_s",
@@ -164,7 +165,6 @@ def _ingest_steps(e: Evidence) -> None:
                       "chunks (harness's own count)")
     for i, op in e.ok_ops("embed_store"):
         checks.equals(e, i, op, "stored", e.truths["stored"], "vectors stored in Chroma")
-        checks.embedded(e, i, op)
 
 
 def verify_ingest(e: Evidence) -> None:
@@ -188,6 +188,7 @@ INGEST = Scenario(
     summary="Per-step times; collection deleted afterwards.",
     operations=INGEST_STEPS,
     verify=verify_ingest,
+    serves={"embed_store": EMBED_PATHS},
     truths=ingest_truths,
     primary_metric="embed_store_s",
     needs_chroma=True,
@@ -214,6 +215,7 @@ PREPARE = Scenario(
     summary="The ingest steps with the contestant's own stack, outside any timed region.",
     operations=INGEST_STEPS,
     verify=verify_prepare,
+    serves={"embed_store": EMBED_PATHS},
     truths=ingest_truths,
     needs_chroma=True,
     needs_corpus=True,
@@ -233,7 +235,6 @@ def verify_retrieve(e: Evidence) -> None:
     checks.operations(e)
     for i, op in e.ok_ops():
         checks.equals(e, i, op, "documents", e.params["k"], "documents retrieved")
-        checks.embedded(e, i, op)
 
 
 RETRIEVE = Scenario(
@@ -243,6 +244,7 @@ RETRIEVE = Scenario(
     summary="100 retrievals of one question; k documents must come back.",
     operations={ANY_OPERATION: RetrieveOutput},
     verify=verify_retrieve,
+    serves={ANY_OPERATION: EMBED_PATHS},
     needs_chroma=True,
     needs_corpus=True,
     needs_collection=True,
@@ -264,7 +266,6 @@ def verify_e2e(e: Evidence) -> None:
     checks.operations(e)
     for i, op in e.ok_ops():
         checks.equals(e, i, op, "documents", e.params["k"], "documents stuffed into the prompt")
-        checks.embedded(e, i, op)
         checks.answer(e, i, op, "answer incomplete")
 
 
@@ -275,6 +276,7 @@ E2E = Scenario(
     summary="20 runs of a summary question over top-5 documents.",
     operations={ANY_OPERATION: QAOutput},
     verify=verify_e2e,
+    serves={ANY_OPERATION: EMBED_PATHS},
     needs_chroma=True,
     needs_corpus=True,
     needs_collection=True,

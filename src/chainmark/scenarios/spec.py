@@ -123,6 +123,9 @@ class Scenario:
     series: Series | None = None
     # An untimed helper the harness runs for others (filling a collection), never listed.
     internal: bool = False
+    # The server paths each operation must reach, by operation name (ANY_OPERATION for all);
+    # checked against the server's log wherever it tells operations apart.
+    serves: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Scenarios the scripted model plays: its prompts, rendered from the params, and the
     # replies they must get (required for ModelKind.SCRIPTED; a test checks every one).
     scripted_probes: Probes | None = None
@@ -135,6 +138,9 @@ class Scenario:
     @property
     def default_model(self) -> str:
         return self.default_model_override or DEFAULT_MODELS[self.model_kind]
+
+    def served_paths(self, operation: str) -> tuple[str, ...]:
+        return self.serves.get(operation, self.serves.get(ANY_OPERATION, ()))
 
     def output_schema(self, operation: str) -> type[Output] | None:
         return self.operations.get(operation, self.operations.get(ANY_OPERATION))

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from chainmark.harness.server_log import GENERATION_PATHS
 from chainmark.scenarios import checks
 from chainmark.scenarios.common import (
     MULTI_EXPECT,
@@ -187,6 +188,7 @@ TIMEOUT = Scenario(
     summary="Must fail with a timeout error within [2.0, 2.5) s.",
     operations={"timeout": TimeoutOutput, "health": TextOutput},
     verify=verify_timeout,
+    serves={"timeout": GENERATION_PATHS, "health": GENERATION_PATHS},
     derive=timeout_seconds,
     primary_metric="timeout_s",
     params={
@@ -234,6 +236,7 @@ TOOL_FAILURE = Scenario(
     summary="The agent surfaces or recovers; never hangs or crashes.",
     operations={ANY_OPERATION: ToolFailureOutput},
     verify=verify_tool_failure,
+    serves={ANY_OPERATION: GENERATION_PATHS},
     model_kind=ModelKind.SCRIPTED,
     params={
         profile: {**agent_params(SINGLE_QUESTION, n), "failing_tool": "word",
@@ -272,6 +275,7 @@ PARSE_ERROR = Scenario(
     summary="The framework recovers or returns a clear error.",
     operations={ANY_OPERATION: ParseErrorOutput},
     verify=verify_parse_error,
+    serves={ANY_OPERATION: GENERATION_PATHS},
     model_kind=ModelKind.SCRIPTED,
     # The scripted model's first reply in every run lacks its Action Input line.
     default_model_override="synthetic-malformed:smollm2-cpu",
