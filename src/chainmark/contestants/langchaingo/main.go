@@ -7,9 +7,14 @@
 //
 // Exit status: 0 done, 1 the scenario failed as a whole, 2 bad invocation or request,
 // 3 scenario not implemented.
+//
+// Test hook, not part of the contract: `langchaingo --calculate` runs the SimpleCalculator
+// tool on one JSON-encoded string per stdin line and prints each observation as one JSON
+// string per line (see calculateLines; tests/test_calculator_agreement.py uses it).
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -352,8 +357,45 @@ func writeResult(path string, res *Result) error {
 	return os.WriteFile(path, data, 0o644)
 }
 
-// run is the command line; stdout receives the --scenarios list.
+// calculateLines is the --calculate test hook: for every line of in, a JSON-encoded string,
+// it writes the SimpleCalculator tool's observation (Calculate) as a JSON string line to out,
+// so a test can compare the very tool the benchmark runs with the Python tool and verifier.
+// JSON carries any input, newlines included, one per line. Exit status 2 for a line that is
+// not a JSON string, 1 when out fails.
+func calculateLines(in io.Reader, out io.Writer) int {
+	scanner := bufio.NewScanner(in)
+	scanner.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	for scanner.Scan() {
+		var expression string
+		if err := json.Unmarshal(scanner.Bytes(), &expression); err != nil {
+			w.Flush()
+			fmt.Fprintln(os.Stderr, "--calculate: each line must be a JSON string:", err)
+			return 2
+		}
+		if err := enc.Encode(Calculate(expression)); err != nil {
+			fmt.Fprintln(os.Stderr, "--calculate:", err)
+			return 1
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		w.Flush()
+		fmt.Fprintln(os.Stderr, "--calculate:", err)
+		return 2
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, "--calculate:", err)
+		return 1
+	}
+	return 0
+}
+
+// run is the command line; stdout receives the --scenarios list (and --calculate's output).
 func run(args []string, stdout io.Writer) int {
+	if len(args) == 2 && args[1] == "--calculate" {
+		return calculateLines(os.Stdin, stdout)
+	}
 	if len(args) == 2 && args[1] == "--scenarios" {
 		if err := json.NewEncoder(stdout).Encode(implemented()); err != nil {
 			fmt.Fprintln(os.Stderr, "cannot write the scenario list:", err)

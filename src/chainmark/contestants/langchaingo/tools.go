@@ -3,6 +3,10 @@ package main
 // The three agent tools of the spec, with the same semantics as the Python contestants'
 // (src/chainmark/contestants/tools.py and src/chainmark/arith.py), so the harness can
 // recompute every observation with its own Python arithmetic and get the same string.
+// The calculator's limits (input length, nesting depth, magnitude of every number and
+// result) are the ones arith.py's docstring defines; the constants below mirror them, and
+// tests/test_calculator_agreement.py checks this tool (through the --calculate test hook)
+// against the Python tool and the verifier on thousands of inputs.
 //
 // Tools never return an error: an agent framework turns a tool's return value into an
 // observation, while an error escaping a tool would abort langchaingo's executor and measure
@@ -25,16 +29,26 @@ import (
 	"github.com/tmc/langchaingo/tools"
 )
 
-// maxExpressionChars bounds the calculator's input, in characters, as arith.py does.
-const maxExpressionChars = 1000
+// The calculator's limits and their messages: the ones src/chainmark/arith.py defines (its
+// module docstring is the one definition; keep these equal to MAX_EXPRESSION_CHARS,
+// MAX_DEPTH, MAX_MAGNITUDE and the messages next to them there).
+const (
+	// maxExpressionChars bounds the cleaned input, in characters (code points).
+	maxExpressionChars = 1000
+	// maxDepth bounds the open parentheses and unary signs enclosing any point.
+	maxDepth = 100
+	// maxMagnitude bounds the absolute value of every number written and every result.
+	maxMagnitude = 1e15
 
-// maxFrames stands in for Python's recursion limit (1000 frames, some already used by the
-// caller): the parser counts its frames the way the Python parser spends them and gives up
-// with the same message the Python tool returns for a RecursionError.
-const maxFrames = 950
+	msgTooLong        = "expression too long (max 1000 characters)"
+	msgTooDeep        = "expression nested too deeply (max 100 parentheses and signs)"
+	msgNumberTooLarge = "number too large (max 1e15 in absolute value)"
+	msgResultTooLarge = "result too large (max 1e15 in absolute value)"
+	msgDivisionByZero = "division by zero"
+)
 
-// errOutOfRange is what the Python tool reports for OverflowError and RecursionError.
-var errOutOfRange = errors.New("number out of range")
+// maxMagnitudeInt is maxMagnitude as an exact integer.
+var maxMagnitudeInt = big.NewInt(maxMagnitude)
 
 // calcError is arith.CalculatorError: a message the agent can read.
 type calcError struct{ msg string }
@@ -67,16 +81,22 @@ func intNumber(i *big.Int) number  { return number{i: i} }
 func floatNumber(f float64) number { return number{isFloat: true, f: f} }
 func (n number) isZero() bool      { return (n.isFloat && n.f == 0) || (!n.isFloat && n.i.Sign() == 0) }
 func (n number) String() string    { return formatNumber(n) }
-func (n number) asFloat() (float64, error) {
+
+// asFloat is Python's float(int): exact here, as every integer is within maxMagnitude < 2**53.
+func (n number) asFloat() float64 {
 	if n.isFloat {
-		return n.f, nil
+		return n.f
 	}
-	// float(int): correctly rounded; OverflowError when it does not fit.
 	f, _ := new(big.Float).SetInt(n.i).Float64()
-	if math.IsInf(f, 0) {
-		return 0, errOutOfRange
+	return f
+}
+
+// withinLimit reports whether |n| <= maxMagnitude, compared exactly (a NaN is not).
+func (n number) withinLimit() bool {
+	if n.isFloat {
+		return math.Abs(n.f) <= maxMagnitude
 	}
-	return f, nil
+	return n.i.CmpAbs(maxMagnitudeInt) <= 0
 }
 
 type token struct {
@@ -84,25 +104,27 @@ type token struct {
 	text   string
 }
 
-// tokenize follows arith.py's `\s*(?:(\d+(?:\.\d*)?|\.\d+)|(.))`: whitespace is skipped,
-// numbers are digit runs with an optional fraction (Unicode decimal digits included, as
-// Python's \d and int() accept them), and anything else must be one of + - * / ( ).
+// tokenize follows arith.py's `\s*(?:([0-9]+(?:\.[0-9]*)?|\.[0-9]+)|(.))`: whitespace is
+// skipped, numbers are ASCII digit runs with an optional fraction, and anything else must be
+// one of + - * / ( ). (ASCII digits only, as arith.py: Go's Unicode tables are newer than
+// Python 3.11's, so they disagree on which characters are digits.)
 func tokenize(text string) ([]token, error) {
 	runes := []rune(text)
+	isDigit := func(i int) bool { return i < len(runes) && runes[i] >= '0' && runes[i] <= '9' }
 	var tokens []token
 	for i := 0; i < len(runes); {
 		r := runes[i]
 		switch {
 		case isPySpace(r):
 			i++
-		case unicode.IsDigit(r) || (r == '.' && i+1 < len(runes) && unicode.IsDigit(runes[i+1])):
+		case isDigit(i) || (r == '.' && isDigit(i+1)):
 			start := i
-			for i < len(runes) && unicode.IsDigit(runes[i]) {
+			for isDigit(i) {
 				i++
 			}
 			if i < len(runes) && runes[i] == '.' {
 				i++
-				for i < len(runes) && unicode.IsDigit(runes[i]) {
+				for isDigit(i) {
 					i++
 				}
 			}
@@ -111,36 +133,18 @@ func tokenize(text string) ([]token, error) {
 			tokens = append(tokens, token{text: string(r)})
 			i++
 		default:
-			return nil, calcErrorf("unexpected character %s", pyRepr(string(r)))
+			return nil, calcErrorf("unexpected character %s", pyASCII(string(r)))
 		}
 	}
 	return tokens, nil
 }
 
-// digitValue maps a Unicode decimal digit to 0-9: decimal digits come in runs of whole
-// blocks of ten that start at zero.
-func digitValue(r rune) int {
-	start := r
-	for unicode.IsDigit(start - 1) {
-		start--
-	}
-	return int(r-start) % 10
-}
-
-// asciiDigits rewrites Unicode decimal digits as ASCII ones, as Python's int()/float() read them.
-func asciiDigits(text string) string {
-	return strings.Map(func(r rune) rune {
-		if r != '.' && unicode.IsDigit(r) {
-			return rune('0' + digitValue(r))
-		}
-		return r
-	}, text)
-}
-
+// parser is the grammar's recursive descent (arith.py runs the same descent on an explicit
+// stack). Go stacks grow as needed, and depth bounds the recursion anyway.
 type parser struct {
 	tokens []token
 	pos    int
-	frames int
+	depth  int // open parentheses + unary signs enclosing the current factor
 }
 
 func (p *parser) peek() (token, bool) {
@@ -159,10 +163,11 @@ func (p *parser) take() (token, error) {
 	return t, nil
 }
 
-func (p *parser) enter() error {
-	p.frames++
-	if p.frames > maxFrames {
-		return errOutOfRange
+// nest enters a parenthesis or a unary sign; the caller leaves it with p.depth--.
+func (p *parser) nest() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return calcErrorf(msgTooDeep)
 	}
 	return nil
 }
@@ -177,10 +182,6 @@ func (p *parser) peekOp(ops string) (string, bool) {
 
 // expression := term (('+' | '-') term)*
 func (p *parser) expression() (number, error) {
-	if err := p.enter(); err != nil {
-		return number{}, err
-	}
-	defer func() { p.frames-- }()
 	value, err := p.term()
 	if err != nil {
 		return number{}, err
@@ -203,10 +204,6 @@ func (p *parser) expression() (number, error) {
 
 // term := factor (('*' | '/') factor)*
 func (p *parser) term() (number, error) {
-	if err := p.enter(); err != nil {
-		return number{}, err
-	}
-	defer func() { p.frames-- }()
 	value, err := p.factor()
 	if err != nil {
 		return number{}, err
@@ -222,7 +219,7 @@ func (p *parser) term() (number, error) {
 			return number{}, err
 		}
 		if op == "/" && right.isZero() {
-			return number{}, calcErrorf("division by zero")
+			return number{}, calcErrorf(msgDivisionByZero)
 		}
 		if value, err = arithmetic(op, value, right); err != nil {
 			return number{}, err
@@ -232,16 +229,19 @@ func (p *parser) term() (number, error) {
 
 // factor := number | '-' factor | '+' factor | '(' expression ')'
 func (p *parser) factor() (number, error) {
-	if err := p.enter(); err != nil {
-		return number{}, err
-	}
-	defer func() { p.frames-- }()
 	t, err := p.take()
 	if err != nil {
 		return number{}, err
 	}
 	if t.number {
 		return parseNumber(t.text)
+	}
+	switch t.text {
+	case "-", "+", "(":
+		if err := p.nest(); err != nil {
+			return number{}, err
+		}
+		defer func() { p.depth-- }()
 	}
 	switch t.text {
 	case "-":
@@ -269,70 +269,75 @@ func (p *parser) factor() (number, error) {
 		}
 		return value, nil
 	}
-	return number{}, calcErrorf("unexpected %s", pyRepr(t.text))
+	return number{}, calcErrorf("unexpected %s", pyASCII(t.text))
 }
 
+// parseNumber reads a number token as Python's int() or float() does, within maxMagnitude.
 func parseNumber(text string) (number, error) {
-	digits := asciiDigits(text)
-	if !strings.Contains(digits, ".") {
-		i, ok := new(big.Int).SetString(digits, 10)
+	var n number
+	if !strings.Contains(text, ".") {
+		i, ok := new(big.Int).SetString(text, 10)
 		if !ok {
-			return number{}, calcErrorf("bad number %s", pyRepr(text))
+			return number{}, calcErrorf("bad number %s", pyASCII(text))
 		}
-		return intNumber(i), nil
+		n = intNumber(i)
+	} else {
+		f, err := strconv.ParseFloat(text, 64)
+		// Out of range: Python's float() gives inf (or 0) where Go reports ErrRange with the
+		// same value.
+		var numErr *strconv.NumError
+		if err != nil && !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)) {
+			return number{}, calcErrorf("bad number %s", pyASCII(text))
+		}
+		n = floatNumber(f)
 	}
-	f, err := strconv.ParseFloat(digits, 64)
-	// Out of range: Python's float() gives inf (or 0) where Go reports ErrRange with the
-	// same value.
-	var numErr *strconv.NumError
-	if err != nil && !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)) {
-		return number{}, calcErrorf("bad number %s", pyRepr(text))
+	if !n.withinLimit() {
+		return number{}, calcErrorf(msgNumberTooLarge)
 	}
-	return floatNumber(f), nil
+	return n, nil
 }
 
-// arithmetic applies op with Python's rules: integers stay exact, `/` is true division, a
-// float on either side makes a float.
+// arithmetic applies op with Python's rules (integers stay exact, `/` is true division, a
+// float on either side makes a float), then the magnitude limit; b is non-zero for '/'.
 func arithmetic(op string, a, b number) (number, error) {
+	n := pyArithmetic(op, a, b)
+	if !n.withinLimit() {
+		return number{}, calcErrorf(msgResultTooLarge)
+	}
+	return n, nil
+}
+
+func pyArithmetic(op string, a, b number) number {
 	if !a.isFloat && !b.isFloat {
 		switch op {
 		case "+":
-			return intNumber(new(big.Int).Add(a.i, b.i)), nil
+			return intNumber(new(big.Int).Add(a.i, b.i))
 		case "-":
-			return intNumber(new(big.Int).Sub(a.i, b.i)), nil
+			return intNumber(new(big.Int).Sub(a.i, b.i))
 		case "*":
-			return intNumber(new(big.Int).Mul(a.i, b.i)), nil
+			return intNumber(new(big.Int).Mul(a.i, b.i))
 		}
-		// int / int: the correctly rounded quotient; OverflowError when it is too large.
+		// int / int: the correctly rounded quotient.
 		f, _ := new(big.Rat).SetFrac(a.i, b.i).Float64()
-		if math.IsInf(f, 0) {
-			return number{}, errOutOfRange
-		}
-		return floatNumber(f), nil
+		return floatNumber(f)
 	}
-	x, err := a.asFloat()
-	if err != nil {
-		return number{}, err
-	}
-	y, err := b.asFloat()
-	if err != nil {
-		return number{}, err
-	}
+	x, y := a.asFloat(), b.asFloat()
 	switch op {
 	case "+":
-		return floatNumber(x + y), nil
+		return floatNumber(x + y)
 	case "-":
-		return floatNumber(x - y), nil
+		return floatNumber(x - y)
 	case "*":
-		return floatNumber(x * y), nil
+		return floatNumber(x * y)
 	}
-	return floatNumber(x / y), nil
+	return floatNumber(x / y) // +-Inf past the largest float, refused by the limit
 }
 
-// evaluate is arith.evaluate: the value of an arithmetic expression, or an error.
+// evaluate is arith.evaluate: the value of an arithmetic expression within the limits, or
+// a *calcError with arith.py's message.
 func evaluate(expression string) (number, error) {
 	if utf8.RuneCountInString(expression) > maxExpressionChars {
-		return number{}, calcErrorf("expression too long")
+		return number{}, calcErrorf(msgTooLong)
 	}
 	tokens, err := tokenize(expression)
 	if err != nil {
@@ -347,7 +352,7 @@ func evaluate(expression string) (number, error) {
 		return number{}, err
 	}
 	if t, ok := p.peek(); ok {
-		return number{}, calcErrorf("unexpected %s", pyRepr(t.text))
+		return number{}, calcErrorf("unexpected %s", pyASCII(t.text))
 	}
 	return value, nil
 }
@@ -409,8 +414,10 @@ func pyFloatRepr(f float64) string {
 	return fmt.Sprintf("%s%se%s%02d", sign, out, expSign, exp)
 }
 
-// pyRepr is Python's repr() of a str, for the error messages arith.py writes with !r.
-func pyRepr(s string) string {
+// pyASCII is Python's ascii() of a str (repr with every non-ASCII character escaped), for
+// the error messages arith.py writes with !a: it needs no Unicode tables, so it cannot
+// disagree with Python's whatever either side's Unicode version.
+func pyASCII(s string) string {
 	quote := byte('\'')
 	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
 		quote = '"'
@@ -428,9 +435,7 @@ func pyRepr(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x7f || pyPrintable(r):
+		case r >= 0x20 && r < 0x7f:
 			b.WriteRune(r)
 		case r <= 0xff:
 			fmt.Fprintf(&b, `\x%02x`, r)
@@ -444,13 +449,8 @@ func pyRepr(s string) string {
 	return b.String()
 }
 
-// pyPrintable approximates Python's str.isprintable for non-ASCII characters: letters,
-// marks, numbers, punctuation and symbols print; separators other than the space do not.
-func pyPrintable(r rune) bool {
-	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
-}
-
-// Calculate is the SimpleCalculator tool: a number, or an error message the agent can read.
+// Calculate is the SimpleCalculator tool: a number, or an error message the agent can read
+// ("Error: " and arith.py's message), byte for byte the Python tool's observation.
 func Calculate(expression string) string {
 	value, err := evaluate(cleanToolInput(expression))
 	if err != nil {

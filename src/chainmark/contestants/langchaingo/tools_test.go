@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -27,12 +28,15 @@ var pythonCases = []struct{ in, want string }{
 	{"12.", "12"},
 	{".5", "0.5"},
 	{"1/3*3", "1"},
-	{"100000000000000000.0*1", "1e+17"},
+	{"100000000000000000.0*1", "Error: number too large (max 1e15 in absolute value)"},
+	{"99999999999999.99*10", "999999999999999.9"},
+	{"1000000000000000/3", "333333333333333.3"},
 	{"1000000000000000.0", "1000000000000000.0"},
 	{"999999999999999.0", "999999999999999"},
 	{"0.00001", "1e-05"},
 	{"0.0001*1", "0.0001"},
-	{"123456789012345678901234567890*10", "1234567890123456789012345678900"},
+	{"123456789012345678901234567890*10", "Error: number too large (max 1e15 in absolute value)"},
+	{"123456789012345*8", "987654312098760"},
 	{"2*-3", "-6"},
 	{"--2", "2"},
 	{"+-+2", "-2"},
@@ -49,7 +53,10 @@ var pythonCases = []struct{ in, want string }{
 	{"2*(3", "Error: unexpected end of expression"},
 	{"'", "Error: empty expression"},
 	{"1 2", "Error: unexpected '2'"},
-	{"\u0661\u0662+1", "13"},
+	{"\u0661\u0662+1", "Error: unexpected character '\\u0661'"},
+	// Unicode 15 (Go's tables, not Python 3.11's): a Kawi digit and an emoji.
+	{"\U00011f51+1", "Error: unexpected character '\\U00011f51'"},
+	{"\U0001fae8", "Error: unexpected character '\\U0001fae8'"},
 	{"1/0", "Error: division by zero"},
 	{"1/0.0", "Error: division by zero"},
 	{"1/-0.0", "Error: division by zero"},
@@ -64,19 +71,21 @@ var pythonCases = []struct{ in, want string }{
 	{"1/3", "0.3333333333333333"},
 	{"-1/3", "-0.3333333333333333"},
 	{"2/7*1000000", "285714.2857142857"},
-	{"12345678.9*1000000000", "1.23456789e+16"},
+	{"12345678.9*1000000000", "Error: result too large (max 1e15 in absolute value)"},
+	{"12345678.9*10000000", "123456789000000"},
+	{"0.000001*0.000001", "1e-12"},
 	{"0.1*0.1", "0.010000000000000002"},
 	{"1/1024/1024/1024/1024", "9.094947017729282e-13"},
 	{"x", "Error: unexpected character 'x'"},
 	{"\\", "Error: unexpected character '\\\\'"},
 	{"\"", "Error: empty expression"},
 	{"it's", "Error: unexpected character 'i'"},
-	{"\u00e9", "Error: unexpected character '\u00e9'"},
-	{"1+\u00e9", "Error: unexpected character '\u00e9'"},
+	{"\u00e9", "Error: unexpected character '\\xe9'"},
+	{"1+\u00e9", "Error: unexpected character '\\xe9'"},
 	{"(", "Error: unexpected end of expression"},
 	{"()", "Error: unexpected ')'"},
 	{"(((1)))", "1"},
-	{"10000000000000000000000/3", "3.3333333333333335e+21"},
+	{"10000000000000000000000/3", "Error: number too large (max 1e15 in absolute value)"},
 	{"3.0", "3"},
 	{"-7", "-7"},
 	{"4 * (2.5 + 0.5)", "12"},
@@ -86,9 +95,10 @@ var pythonCases = []struct{ in, want string }{
 	{"1\u00002", "Error: unexpected character '\\x00'"},
 	{"1\u20002", "Error: unexpected '2'"},
 	{"1\u200b2", "Error: unexpected character '\\u200b'"},
-	{"\U0001d7d1+\U0001d7d2", "7"},
+	{"\U0001d7d1+\U0001d7d2", "Error: unexpected character '\\U0001d7d1'"},
 	{"1\u001f+1", "2"},
-	{"9007199254740993*1.0", "9007199254740992.0"},
+	{"9007199254740993*1.0", "Error: number too large (max 1e15 in absolute value)"},
+	{"999999999999999*1.0", "999999999999999"},
 	{"2/3-2/3", "0"},
 	{"-0.0*1", "0"},
 	{"1.0/3.0*3.0", "1"},
@@ -110,23 +120,98 @@ func TestCalculateMatchesPython(t *testing.T) {
 	}
 }
 
+// TestCalculateLimits: each limit of arith.py's docstring, exactly at it (works) and one past
+// it (the documented error), as tests/test_tools.py checks the Python tool.
 func TestCalculateLimits(t *testing.T) {
+	const (
+		tooLong   = "Error: expression too long (max 1000 characters)"
+		tooDeep   = "Error: expression nested too deeply (max 100 parentheses and signs)"
+		numLarge  = "Error: number too large (max 1e15 in absolute value)"
+		resLarge  = "Error: result too large (max 1e15 in absolute value)"
+		divByZero = "Error: division by zero"
+	)
+	nested := func(n int) string { return strings.Repeat("(", n) + "7" + strings.Repeat(")", n) }
 	cases := []struct{ in, want string }{
-		// Python: OverflowError (int too large for a float), reported as out of range.
-		{"1" + strings.Repeat("0", 400) + "/3", "Error: number out of range"},
-		{"1" + strings.Repeat("0", 400) + "+0.5", "Error: number out of range"},
-		// Float overflow is inf in Python, not an error.
-		{"1" + strings.Repeat("0", 308) + ".0*10", "inf"},
-		// Python: RecursionError, reported as out of range.
-		{strings.Repeat("(", 400) + "1" + strings.Repeat(")", 400), "Error: number out of range"},
-		{strings.Repeat("-", 900) + "1", "1"},
-		{strings.Repeat("1", 1001), "Error: expression too long"},
-		{strings.Repeat("9", 999), strings.Repeat("9", 999)},
+		// Length: 1000 characters of cleaned input, surrounding spaces and quotes not counted.
+		{strings.Repeat("1+", 499) + "10", "509"},
+		{strings.Repeat("1+", 499) + "100", tooLong},
+		{strings.Repeat("0", 999) + "7", "7"},
+		{strings.Repeat("0", 1000) + "7", tooLong},
+		{"  '" + strings.Repeat("0", 999) + "7'  ", "7"},
+		{strings.Repeat(" ", 1000) + "x", "Error: unexpected character 'x'"},
+		{strings.Repeat("é", 1001), tooLong},
+		{"(" + strings.Repeat("x", 1000), tooLong},
+		// Nesting: parentheses and unary signs together.
+		{nested(100), "7"},
+		{nested(101), tooDeep},
+		{strings.Repeat("-", 100) + "7", "7"},
+		{strings.Repeat("-", 101) + "7", tooDeep},
+		{strings.Repeat("-", 99) + "7", "-7"},
+		{strings.Repeat("-(", 50) + "7" + strings.Repeat(")", 50), "7"},
+		{strings.Repeat("-(", 50) + "+7" + strings.Repeat(")", 50), tooDeep},
+		{strings.Repeat("(1)+", 200) + "1", "201"},
+		{nested(100) + "*" + nested(100), "49"},
+		{strings.Repeat("(", 101), tooDeep},
+		{strings.Repeat("(", 100), "Error: unexpected end of expression"},
+		{strings.Repeat("(", 334) + "1" + strings.Repeat(")", 334), tooDeep},
+		{strings.Repeat("-", 999) + "1", tooDeep},
+		// Magnitude: numbers written and every result, |x| <= 1e15.
+		{"1000000000000000", "1000000000000000"},
+		{"-1000000000000000", "-1000000000000000"},
+		{"1000000000000001", numLarge},
+		{"-1000000000000001", numLarge},
+		{"0001000000000000000", "1000000000000000"},
+		{"1000000000000000.0", "1000000000000000.0"},
+		{"1000000000000000.2", numLarge},
+		{"999999999999999.9", "999999999999999.9"},
+		{"999999999999999+1", "1000000000000000"},
+		{"999999999999999+2", resLarge},
+		{"-999999999999999-1", "-1000000000000000"},
+		{"-999999999999999-2", resLarge},
+		{"100000000*10000000", "1000000000000000"},
+		{"100000000*10000001", resLarge},
+		{"1000000000000000*10/10", resLarge},
+		{"1000000000000000/0.5", resLarge},
+		{"1000000000000000/1", "1000000000000000.0"},
+		{"999999999999999/1", "999999999999999"},
+		{"1/0." + strings.Repeat("0", 322) + "5", resLarge},
+		{"1/0." + strings.Repeat("0", 400) + "1", divByZero},
+		{"0." + strings.Repeat("0", 400) + "1", "0"},
+		{strings.Repeat("9", 400) + "/1", numLarge},
+		{"1" + strings.Repeat("0", 400) + "+0.5", numLarge},
+		{"1" + strings.Repeat("0", 308) + ".0*10", numLarge},
+		{strings.Repeat("9", 999), numLarge},
+		// The first problem met, left to right, wins.
+		{"1/0+1000000000000001", divByZero},
+		{"1000000000000001/0", numLarge},
+		{"1/0 2", divByZero},
+		{"(1/0", divByZero},
+		{"1000000000000000*2 3", resLarge},
+		{nested(101) + "x", "Error: unexpected character 'x'"},
+		{"1000000000000001" + nested(101), numLarge},
+		{nested(101) + "1000000000000001", tooDeep},
 	}
 	for _, c := range cases {
 		if got := Calculate(c.in); got != c.want {
-			t.Errorf("Calculate(%.40q...) = %.60q, want %.60q", c.in, got, c.want)
+			t.Errorf("Calculate(%.40q...) = %.80q, want %.80q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestCalculateLinesHook: the --calculate test hook answers one JSON line per JSON line.
+func TestCalculateLinesHook(t *testing.T) {
+	var out bytes.Buffer
+	in := "\"25*4\"\n\"'7 / 2'\"\n\"1\\n+2\"\n\"a<b\"\n"
+	if code := calculateLines(strings.NewReader(in), &out); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	want := "\"100\"\n\"3.5\"\n\"3\"\n\"Error: unexpected character 'a'\"\n"
+	if out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	if code := calculateLines(strings.NewReader("25*4\n"), &out); code != 2 {
+		t.Fatalf("a line that is not a JSON string: exit %d, want 2", code)
 	}
 }
 
