@@ -113,10 +113,12 @@ def ratio_interval(a: Sequence[float], b: Sequence[float], *, paired: bool
     difference of mean logs. None without at least two values per side (or pairs): one value
     has no interval, and none is invented.
     """
-    la = np.log(np.asarray(a, dtype=float))
-    lb = np.log(np.asarray(b, dtype=float))
-    if not (np.all(np.isfinite(la)) and np.all(np.isfinite(lb))):
+    fa, fb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    # A ratio of times or rates needs positive values on both sides.
+    if not (np.all(fa > 0) and np.all(fb > 0) and np.all(np.isfinite(fa))
+            and np.all(np.isfinite(fb))):
         return None
+    la, lb = np.log(fa), np.log(fb)
     if paired:
         if la.size != lb.size or la.size < 2:
             return None
