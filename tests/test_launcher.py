@@ -1,12 +1,15 @@
 """The process launcher, on real child processes: measured from outside, never left behind."""
 
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
 
 from chainmark.harness.launcher import run_measured
+from chainmark.processes import die_with_parent, kill_group
 
 
 def test_measures_cpu_and_memory_of_a_real_process(tmp_path):
@@ -78,3 +81,90 @@ def test_a_watched_backend_is_charged_its_own_cpu(tmp_path):
     assert 0.3 < cpu / wall < 1.2
     idle = run_measured([sys.executable, "-c", code], timeout_s=30, log_dir=tmp_path)
     assert idle.watched_cpu_between("busy", start, end) is None
+
+
+ESCAPER = (
+    "import os, sys, time\n"
+    "def escape(path, then=None):\n"
+    "    if os.fork() == 0:\n"
+    "        os.setsid()\n"
+    "        if then: then()\n"
+    "        open(path, 'w').write(str(os.getpid()))\n"
+    "        time.sleep(60)\n"
+    "        os._exit(0)\n"
+    "marker = sys.argv[1]\n"
+    "escape(marker + '.1', lambda: escape(marker + '.2'))\n"
+    "while not all(os.path.exists(marker + n) for n in ('.1', '.2')): time.sleep(0.01)\n"
+)
+
+
+def test_workers_that_leave_the_group_are_killed_and_the_callers_children_are_not(tmp_path):
+    # Two generations of setsid() workers, out of reach of the contestant's group kill; and a
+    # child of the caller's own (a server, say) that must survive the sweep.
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                 start_new_session=True)
+    try:
+        marker = tmp_path / "worker"
+        outcome = run_measured([sys.executable, "-c", ESCAPER, str(marker)], timeout_s=30,
+                               log_dir=tmp_path)
+        assert outcome.exit_code == 0
+        workers = [int((tmp_path / f"worker.{n}").read_text()) for n in (1, 2)]
+        assert sorted(outcome.strays_killed) == sorted(workers)
+        # Killed and reaped: not even zombies are left.
+        assert not any(psutil.pid_exists(pid) for pid in workers)
+        assert bystander.poll() is None, "the caller's own child was killed"
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_kill_group_returns_once_only_zombies_are_left(tmp_path):
+    # The leader is our own child, a zombie until we reap it; killpg(pgid, 0) still answers
+    # for it, and kill_group used to wait out the whole grace period every time.
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    started = time.monotonic()
+    kill_group(child.pid, grace_s=30)
+    assert time.monotonic() - started < 10
+    assert child.wait(timeout=5) == -signal.SIGTERM
+
+
+def test_parent_death_signal_only_from_the_main_thread():
+    # PR_SET_PDEATHSIG fires when the forking *thread* ends: a server started from a worker
+    # thread would die with the thread, so none is set there.
+    assert die_with_parent() is not None
+    found = []
+    worker = threading.Thread(target=lambda: found.append(die_with_parent()))
+    worker.start()
+    worker.join()
+    assert found == [None]
+
+
+def test_a_contestant_dies_with_its_harness(tmp_path):
+    # The harness SIGKILLed: nothing of it runs, the kernel kills the contestant.
+    pid_file = tmp_path / "contestant.pid"
+    contestant_code = (f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid()))"
+                       "; time.sleep(60)")
+    script = tmp_path / "harness.py"
+    script.write_text(
+        "import sys, pathlib\n"
+        "from chainmark.harness.launcher import run_measured\n"
+        f"run_measured([sys.executable, '-c', {contestant_code!r}], timeout_s=60,\n"
+        f"             log_dir=pathlib.Path({str(tmp_path)!r}))\n"
+    )
+    harness = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and harness.poll() is None
+            time.sleep(0.05)
+        contestant = psutil.Process(int(pid_file.read_text()))
+        harness.kill()
+        harness.wait()
+        deadline = time.monotonic() + 10
+        while contestant.is_running() and contestant.status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the contestant outlived its harness"
+            time.sleep(0.05)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+            harness.wait()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import signal
+import socket
 import sys
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
+from urllib.parse import urlsplit
 
+import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,8 +36,45 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    # One line however long (soft_wrap), and a path or URL with brackets is printed as is.
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False,
+              soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _check_url(option: str, url: str) -> None:
+    """A server URL must be http(s) with a host and a port that parses: checked before
+    anything starts, so a typo is one line, not a traceback from deep in a client."""
+    example = f"e.g. http://127.0.0.1:{8000 if option == '--chroma-url' else 11434}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when it does not parse or is out of range
+        httpx.URL(url)  # what every client will make of it
+    except (ValueError, httpx.InvalidURL) as exc:
+        _fail(f"{option} {url!r} is not a valid URL: {exc} ({example})")
+    if parts.scheme not in ("http", "https"):
+        _fail(f"{option} {url!r} must start with http:// or https:// ({example})")
+    if not parts.hostname or any(c.isspace() for c in parts.hostname):
+        _fail(f"{option} {url!r} names no valid host ({example})")
+    if port == 0:
+        _fail(f"{option} {url!r}: port 0 is not a port a server listens on ({example})")
+
+
+def _check_bind(host: str, port: int | None) -> None:
+    """``serve``'s --host must be an address of this machine, --port within 1..65535 (0 is
+    refused: the servers would pick a port and nobody would know which)."""
+    if port is not None and not 1 <= port <= 65535:
+        _fail(f"--port must be between 1 and 65535, got {port}")
+    if not host or any(c.isspace() or c == "/" for c in host):
+        _fail(f"--host {host!r} is not an address to bind (e.g. 127.0.0.1 or 0.0.0.0)")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, 0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.bind(address)  # port 0: only asks whether the address is ours
+    except (OSError, UnicodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        _fail(f"--host {host!r} is not an address this machine can bind: {why}")
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -89,7 +129,28 @@ class ProgressReporter:
 
 
 def _terminate(signum: int, frame: object) -> None:
-    # SIGTERM takes the same path as Ctrl-C, so every server and contestant is stopped.
+    # SIGTERM and SIGHUP (the terminal closed) take the same path as Ctrl-C, so every server
+    # and contestant is stopped, the run is marked interrupted and its collections deleted.
+    # Only the first one: a closing terminal can send SIGHUP twice (the kernel, then the
+    # shell), and a second KeyboardInterrupt would cut that bounded cleanup short. Not SIG_IGN,
+    # which a process started meanwhile would inherit through exec.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: None)
+    if signum == signal.SIGHUP:
+        import errno
+        import os
+        import termios
+
+        # A hung-up terminal answers every write with EIO, which would turn the orderly exit
+        # into a traceback: what is left to print goes to /dev/null instead.
+        for fd in (1, 2):
+            try:
+                termios.tcgetattr(fd)
+            except termios.error as exc:
+                if exc.args[0] == errno.EIO:
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, fd)
+                    os.close(devnull)
     raise KeyboardInterrupt
 
 
@@ -139,6 +200,9 @@ def run(
     ] = None,
 ) -> None:
     """Run scenarios through contestants; print the table and write results.json."""
+    for option, url in (("--llm-url", llm_url), ("--chroma-url", chroma_url)):
+        if url is not None:
+            _check_url(option, url)
     try:
         overrides = dict(parse_override(s) for s in set_ or [])
         levels = _levels(concurrency)
@@ -157,36 +221,54 @@ def run(
         )
     except PlanError as exc:
         _fail(str(exc))
-    out_dir = out or Path("results") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    # The run owns its folder from here (locked; see results_file.OutputDir): a busy, used or
+    # unwritable one is refused now, before any server starts.
+    try:
+        output = (results_file.OutputDir.claim(out) if out is not None
+                  else results_file.OutputDir.new(Path("results")))
+    except results_file.OutputDirError as exc:
+        _fail(str(exc))
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     columns = (
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    try:
-        with Progress(*columns, console=console, transient=True) as progress:
-            results = run_plan(
-                plan,
-                profile,
-                out_dir,
-                command=["chainmark", *sys.argv[1:]],
-                reporter=ProgressReporter(progress),
-                llm_url=llm_url,
-                chroma_url=chroma_url,
+    with output:
+        try:
+            with Progress(*columns, console=console, transient=True) as progress:
+                results = run_plan(
+                    plan,
+                    profile,
+                    output,
+                    command=["chainmark", *sys.argv[1:]],
+                    reporter=ProgressReporter(progress),
+                    llm_url=llm_url,
+                    chroma_url=chroma_url,
+                )
+        except BackendError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            where = output.results_path or "memory only (lost)"
+            err.print(
+                f"[yellow]interrupted: every server and contestant stopped; results so far "
+                f"in {escape(str(where))}[/]"
             )
-    except BackendError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        err.print(
-            f"[yellow]interrupted: every server and contestant stopped; results so far in "
-            f"{out_dir / 'results.json'}[/]"
-        )
-        raise typer.Exit(130) from None
+            raise typer.Exit(130) from None
 
-    report.print_results(results, console)
-    markdown_path = out_dir / "report.md"
-    markdown_path.write_text(report.markdown(results), encoding="utf-8")
-    console.print(f"results: {out_dir / 'results.json'}  ·  report: {markdown_path}")
+        report.print_results(results, console)
+        if output.path is None:
+            err.print("[yellow]results.json could not be written anywhere: the table above "
+                      "is all there is[/]")
+        else:
+            markdown_path = output.path / "report.md"
+            try:
+                markdown_path.write_text(report.markdown(results), encoding="utf-8")
+            except OSError as exc:
+                err.print(f"[yellow]cannot write {escape(str(markdown_path))}: "
+                          f"{escape(exc.strerror or str(exc))}[/]")
+            console.print(f"results: {output.results_path}  ·  report: {markdown_path}",
+                          markup=False)
     failed = [r for r in results.records if r.status not in (Status.PASSED,
                                                               Status.NOT_IMPLEMENTED)]
     if failed:
@@ -252,7 +334,10 @@ def report_(
         _fail(str(exc))
     report.print_results(results, console)
     target = markdown or results_path.with_name("report.md")
-    target.write_text(report.markdown(results), encoding="utf-8")
+    try:
+        target.write_text(report.markdown(results), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write the Markdown report {target}: {exc.strerror or exc}", code=1)
     console.print(f"report: {target}")
 
 
@@ -291,6 +376,7 @@ def _serve_ollama(host: str, port: int) -> None:
     from chainmark.backends.ollama.process import start_ollama
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     with tempfile.TemporaryDirectory(prefix="chainmark-ollama-") as root:
         server = None
         try:
@@ -328,8 +414,11 @@ def serve(
     """Run a backend in the foreground (Ctrl-C stops it)."""
     import os
 
-    if port is not None and not 1 <= port <= 65535:
-        _fail(f"--port must be between 1 and 65535, got {port}")
+    _check_bind(host, port)
+    if upstream is not None:
+        if backend is not Backend.llm:
+            _fail(f"--upstream is for `serve llm` only, not `serve {backend.value}`")
+        _check_url("--upstream", upstream)
     if backend is Backend.ollama:
         _serve_ollama(host, port or 11434)
         return

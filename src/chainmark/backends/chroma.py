@@ -1,4 +1,8 @@
-"""The Chroma backend: ``chroma run`` from the chromadb package, on loopback."""
+"""The Chroma backend: ``chroma run`` from the chromadb package, on loopback.
+
+One process (the Rust server inside the Python entry point, no workers), so the SIGKILL
+ManagedServer has the kernel send it when the harness dies reaches all of it.
+"""
 
 from __future__ import annotations
 

@@ -34,4 +34,5 @@ def llm_server(
     if upstream:
         argv += ["--upstream", upstream]
     # chainmark's own health endpoint: unlike /api/version it stays out of the request log.
+    # One process; ManagedServer has the kernel SIGKILL it if the harness dies.
     return ManagedServer("llm", argv, f"http://{host}:{port}", "/chainmark/health", log_path)

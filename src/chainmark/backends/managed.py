@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import subprocess
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from chainmark.processes import kill_group
+from chainmark.processes import die_with_parent, forget_server, kill_group, register_server
 
 
 class BackendError(RuntimeError):
@@ -42,7 +43,14 @@ def wait_healthy(url: str, timeout_s: float, process: subprocess.Popen | None = 
 
 
 class ManagedServer:
-    """Starts a command in its own process group and stops the whole group."""
+    """Starts a command in its own process group and stops the whole group.
+
+    The server also gets ``death_signal`` from the kernel if the harness dies without stopping
+    it (SIGKILL, a crash): no server stays listening after chainmark is gone.
+    """
+
+    # SIGKILL: chainmark-server and ``chroma run`` keep nothing that needs a clean shutdown.
+    death_signal: int = signal.SIGKILL
 
     def __init__(
         self, name: str, argv: list[str], base_url: str, health_path: str, log_path: Path
@@ -64,9 +72,11 @@ class ManagedServer:
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
+                    preexec_fn=die_with_parent(self.death_signal),
                 )
             except OSError as exc:
                 raise BackendError(f"{self.name}: cannot start {self.argv[0]}: {exc}") from exc
+        register_server(self.process.pid)
         try:
             wait_healthy(self.health_url, timeout_s, self.process)
         except BackendError as exc:
@@ -80,6 +90,7 @@ class ManagedServer:
         kill_group(self.process.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
+        forget_server(self.process.pid)
         self.process = None
 
     def __enter__(self) -> ManagedServer:

@@ -215,6 +215,11 @@ def load_external(path: Path) -> list[Contestant]:
     """
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ContestantFileError(
+            f"cannot read contestants file {path}: not UTF-8 text (byte "
+            f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise ContestantFileError(f"cannot read contestants file {path}: {exc}") from exc
     if not isinstance(entries, list):

@@ -2,6 +2,10 @@
 
 Every language is measured the same way: RSS sampled from /proc via psutil (process and its
 children), and at exit the kernel's own accounting from ``wait4`` (CPU user+sys, max RSS).
+
+Nothing the contestant started outlives it: its process group is killed when it ends, the
+harness is a child subreaper meanwhile so a descendant that left the group (``setsid()``) is
+handed to us and killed too, and the kernel SIGKILLs the contestant if the harness dies.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ from pathlib import Path
 
 import psutil
 
-from chainmark.processes import kill_group
+from chainmark.processes import (
+    die_with_parent,
+    kill_group,
+    kill_strays,
+    own_children,
+    subreaper,
+)
 
 SAMPLE_INTERVAL_S = 0.02
 # A compiled contestant may live only tens of milliseconds: sample densely at first so its
@@ -47,6 +57,9 @@ class ProcessOutcome:
     max_rss_bytes: int
     samples: list[RssSample] = field(default_factory=list)
     stderr_tail: str = ""
+    # Pids of the contestant's descendants that outlived it outside its process group (a
+    # setsid() worker), killed after it ended.
+    strays_killed: list[int] = field(default_factory=list)
 
     @property
     def cpu_s(self) -> float:
@@ -133,11 +146,15 @@ def _cpu_of(procs: list[psutil.Process]) -> float:
 
 
 def _tail(path: Path, limit: int = STDERR_TAIL_CHARS) -> str:
+    """The file's last limit bytes, decoded; reads only those, however much was written."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - limit))
+            data = fh.read(limit)
     except OSError:
         return ""
-    return data[-limit:].decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
 
 
 class ProcessLaunchError(RuntimeError):
@@ -152,63 +169,77 @@ def run_measured(
     cwd: Path | None = None,
     watch: Mapping[str, Sequence[int]] | None = None,
 ) -> ProcessOutcome:
-    """Runs argv to completion (or timeout), sampling it; never leaves a child behind."""
+    """Runs argv to completion (or timeout), sampling it; never leaves a child behind.
+
+    Called from the main thread (see :func:`chainmark.processes.die_with_parent`), with no
+    other thread starting processes meanwhile: whatever becomes a child of ours while the
+    contestant runs, bar registered servers, is taken for one of its strays.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = log_dir / "stdout.log", log_dir / "stderr.log"
     watched = {name: found for name, pids in (watch or {}).items() if (found := _processes(pids))}
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        try:
-            child = subprocess.Popen(
-                argv,
-                stdout=out,
-                stderr=err,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                cwd=cwd,
-                # Own process group: a timeout or Ctrl-C kills the contestant's children too.
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise ProcessLaunchError(f"cannot start {argv[0]}: {exc}") from exc
-
-    started = time.monotonic()
-    samples: list[RssSample] = []
-    high_water = 0
-    ps = psutil.Process(child.pid)
-    timed_out = False
-    status, usage = None, None
-    try:
-        while True:
-            pid, wait_status, rusage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                status, usage = wait_status, rusage
-                break
+    # The caller's children before the contestant (servers, anything else): never strays.
+    keep = own_children()
+    with subreaper():
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             try:
-                rss, cpu = _tree_usage(ps)
-                samples.append(RssSample(time.time_ns(), rss, cpu, {
-                    name: _cpu_of(procs) for name, procs in watched.items()}))
-            except psutil.Error:
-                pass
-            high_water = max(high_water, _high_water_mark(child.pid) or 0)
-            if time.monotonic() - started > timeout_s:
-                timed_out = True
-                kill_group(child.pid)
-                _, status, usage = os.wait4(child.pid, 0)
-                break
-            early = time.monotonic() - started < EARLY_PERIOD_S
-            time.sleep(EARLY_INTERVAL_S if early else SAMPLE_INTERVAL_S)
-    except BaseException:
-        # Ctrl-C or any harness error: the contestant must not outlive us.
-        kill_group(child.pid)
-        with contextlib.suppress(ChildProcessError):
-            os.wait4(child.pid, 0)
-        raise
-    finally:
-        # Popen must not try to reap the pid again (it may have been reused).
-        child.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
-        kill_group(child.pid)  # grandchildren that outlived their parent
+                child = subprocess.Popen(
+                    argv,
+                    stdout=out,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    cwd=cwd,
+                    # Own process group: a timeout or Ctrl-C kills the contestant's children
+                    # too.
+                    start_new_session=True,
+                    # SIGKILLed by the kernel if the harness dies without unwinding.
+                    preexec_fn=die_with_parent(),
+                )
+            except OSError as exc:
+                raise ProcessLaunchError(f"cannot start {argv[0]}: {exc}") from exc
 
-    wall_s = time.monotonic() - started
+        started = time.monotonic()
+        samples: list[RssSample] = []
+        high_water = 0
+        ps = psutil.Process(child.pid)
+        timed_out = False
+        status, usage = None, None
+        try:
+            while True:
+                pid, wait_status, rusage = os.wait4(child.pid, os.WNOHANG)
+                if pid:
+                    status, usage = wait_status, rusage
+                    break
+                try:
+                    rss, cpu = _tree_usage(ps)
+                    samples.append(RssSample(time.time_ns(), rss, cpu, {
+                        name: _cpu_of(procs) for name, procs in watched.items()}))
+                except psutil.Error:
+                    pass
+                high_water = max(high_water, _high_water_mark(child.pid) or 0)
+                if time.monotonic() - started > timeout_s:
+                    timed_out = True
+                    kill_group(child.pid)
+                    _, status, usage = os.wait4(child.pid, 0)
+                    break
+                early = time.monotonic() - started < EARLY_PERIOD_S
+                time.sleep(EARLY_INTERVAL_S if early else SAMPLE_INTERVAL_S)
+        except BaseException:
+            # Ctrl-C or any harness error: the contestant must not outlive us.
+            kill_group(child.pid)
+            with contextlib.suppress(ChildProcessError):
+                os.wait4(child.pid, 0)
+            raise
+        finally:
+            ended = time.monotonic()
+            # Popen must not try to reap the pid again (it may have been reused).
+            child.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
+            kill_group(child.pid)  # grandchildren that outlived their parent
+            # Descendants that left the group are our children now (subreaper): kill them.
+            strays = kill_strays(keep)
+
+    wall_s = ended - started
     peak_sampled = max((s.rss for s in samples), default=0)
     return ProcessOutcome(
         exit_code=None if timed_out else child.returncode,
@@ -220,4 +251,5 @@ def run_measured(
         max_rss_bytes=max(peak_sampled, high_water),
         samples=samples,
         stderr_tail=_tail(stderr_path),
+        strays_killed=strays,
     )

@@ -6,6 +6,7 @@ out metadata), once per run, outside any timed region; the harness deletes them 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -21,13 +22,23 @@ from chainmark.harness.records import ScenarioRecord
 from chainmark.harness.server_log import ServerLog
 from chainmark.scenarios import PREPARE
 
+MAX_NAME_CHARS = 63
+HASH_CHARS = 10
 COLLECTIONS_PATH = "/api/v2/tenants/default_tenant/databases/default_database/collections"
 
 
 def collection_name(run_id: str, contestant: str, purpose: str) -> str:
-    # Chroma allows 3-63 characters of [a-zA-Z0-9._-], starting and ending alphanumeric.
+    """A collection name unique to the run, the contestant and the purpose.
+
+    Chroma allows 3-63 characters of [a-zA-Z0-9._-], starting and ending alphanumeric; a name
+    that would be longer keeps its start and ends in a hash of the whole, so two long names
+    never collapse into one.
+    """
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"cm-{run_id}-{contestant}-{purpose}")
-    return name[:63].rstrip("-._")
+    if len(name) > MAX_NAME_CHARS:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:HASH_CHARS]
+        name = f"{name[:MAX_NAME_CHARS - HASH_CHARS - 1].rstrip('-._')}-{digest}"
+    return name
 
 
 def prepare(

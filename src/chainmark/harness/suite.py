@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -35,7 +36,7 @@ from chainmark.scenarios import PREPARE
 from chainmark.scenarios.evidence import MissingTruth
 
 CHROMA_START_TIMEOUT_S = 60.0
-RESULTS_NAME = "results.json"
+RESULTS_NAME = results_file.RESULTS_NAME
 
 
 class Reporter(Protocol):
@@ -311,21 +312,33 @@ def _contestant_infos(plan: Plan) -> dict[str, ContestantInfo]:
 def run_plan(
     plan: Plan,
     profile: str,
-    out_dir: Path,
+    out_dir: Path | results_file.OutputDir,
     command: list[str],
     reporter: Reporter,
     llm_url: str | None = None,
     chroma_url: str | None = None,
 ) -> RunResults:
-    """Runs every planned pair; on Ctrl-C saves what was measured, stops everything, re-raises."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results_path = out_dir / RESULTS_NAME
+    """Runs every planned pair; on Ctrl-C saves what was measured, stops everything, re-raises.
+
+    The run owns its output folder: the CLI claims it (``results_file.OutputDir``) before
+    calling, so a busy or already used folder is refused before anything starts and stays
+    locked while the report is written; given a plain path, it is claimed here for the run.
+    A folder that vanishes mid-run costs no result (see ``OutputDir.save``).
+    """
+    if not isinstance(out_dir, results_file.OutputDir):
+        with results_file.OutputDir.claim(out_dir) as owned:
+            return run_plan(plan, profile, owned, command, reporter, llm_url, chroma_url)
+    output = out_dir
+    assert output.path is not None
+    folder = output.path
     started = datetime.now(UTC)
     corpus = _corpus(plan, reporter)
-    with backends(plan, out_dir, llm_url, chroma_url, reporter) as live:
+    with backends(plan, folder, llm_url, chroma_url, reporter) as live:
         results = RunResults(
             header=RunHeader(
-                run_id=started.strftime("%Y%m%dT%H%M%SZ"),
+                # The second alone could repeat: two runs started at once against one Chroma
+                # would share collection names.
+                run_id=f"{started.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}",
                 started_at=started.isoformat(timespec="seconds"),
                 profile=profile,
                 command=command,
@@ -340,14 +353,21 @@ def run_plan(
             ),
             records=not_implemented_records(plan, profile),
         )
-        results_file.save(results, results_path)
-        runner = _Runner(plan, profile, out_dir, live, results, corpus, reporter)
+        output.save(results, reporter.note)
+        runner = _Runner(plan, profile, folder, live, results, corpus, reporter)
         try:
             for index, run in enumerate(plan.runs):
+                # Work folders follow results.json if it had to move to a fallback folder.
+                runner.out_dir = output.path or runner.out_dir
                 reporter.run_started(run, index, len(plan.runs))
-                record = runner.run(run)
+                try:
+                    record = runner.run(run)
+                except OSError as exc:
+                    # E.g. its work folder cannot be made (the output folder vanished):
+                    # this run's error, and the remaining runs still happen.
+                    record = _harness_error(run, profile, f"harness file error: {exc}")
                 results.records.append(record)
-                results_file.save(results, results_path)
+                output.save(results, reporter.note)
                 reporter.run_finished(record)
         except BaseException:
             results.header.interrupted = True
@@ -355,5 +375,5 @@ def run_plan(
         finally:
             runner.cleanup()
             results.header.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-            results_file.save(results, results_path)
+            output.save(results, reporter.note)
     return results

@@ -10,6 +10,13 @@ request for the model and kept in the server's process group; it also starts sho
 runners at startup to probe for GPUs. :meth:`OllamaServer.pids` lists every live process of
 the group, so a caller charging the server's CPU must call it at measuring time, not once.
 
+The runners are Ollama's children, not ours, and Ollama 0.17 starts them with no parent-death
+signal: SIGKILL ``ollama serve`` and its runner is reparented to init and stays, listening and
+holding the model (checked: still there 10 s later). On SIGTERM Ollama unloads its runners
+(kills them) and exits. So the parent-death signal chainmark gives ``ollama serve`` is
+SIGTERM, not SIGKILL: if the harness dies without stopping it, Ollama stops its runners
+itself. No watchdog is needed for them.
+
     with ollama_server(run / "ollama", run / "logs" / "ollama.log") as server:
         server.start()    # build if needed, serve, import smollm2:135m, load it
         server.base_url, server.pids(), server.version, server.modelfile_text
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,6 +45,7 @@ from chainmark.backends.ollama.modelfile import (
     default_model_path,
     modelfile,
 )
+from chainmark.processes import die_with_parent, register_server
 
 START_TIMEOUT_S = 120.0
 CREATE_TIMEOUT_S = 300.0
@@ -106,6 +115,9 @@ class OllamaServer(ManagedServer):
     leaving the ``with`` block) stops the server and its runners.
     """
 
+    # Not SIGKILL: on SIGTERM Ollama kills its runners, which nothing else would reach.
+    death_signal = signal.SIGTERM
+
     def __init__(
         self,
         root: Path,
@@ -173,9 +185,11 @@ class OllamaServer(ManagedServer):
                 self.process = subprocess.Popen(
                     self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     env=self.env, cwd=self.root, start_new_session=True,
+                    preexec_fn=die_with_parent(self.death_signal),
                 )
             except OSError as exc:
                 raise BackendError(f"ollama: cannot start {self.argv[0]}: {exc}") from exc
+        register_server(self.process.pid)
         self.pgid = self.process.pid
         try:
             wait_healthy(self.health_url, timeout_s, self.process)
@@ -212,6 +226,7 @@ class OllamaServer(ManagedServer):
                 [str(self.binary), "create", MODEL_NAME, "-f", str(path)],
                 env=self.env, cwd=self.root, capture_output=True, text=True,
                 timeout=CREATE_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent(),
             )
         except subprocess.TimeoutExpired:
             raise BackendError(f"ollama create {MODEL_NAME} took longer than "
