@@ -41,7 +41,7 @@ def test_llm_latency_on_the_synthetic_model_gives_consistent_figures(tmp_path):
     # models only, so no Ollama behind it.
     out = tmp_path / "run"
     done = chainmark("run", "--scenario", "llm.latency", "--model", "synthetic",
-                     "--iterations", "6", "--out", str(out))
+                     "--iterations", "6", "--rounds", "1", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     results = load(out)
     assert results["header"]["llm_upstream"] is None
@@ -129,7 +129,7 @@ def test_crash_hang_and_lies_are_recorded_and_the_suite_goes_on(tmp_path, llm_se
         "run", "--scenario", "llm.latency,llm.ttft",
         "--contestant", "broken,liar,python-baseline",
         "--contestants-file", str(_contestants_file(tmp_path)),
-        "--model", "synthetic", "--iterations", "3", "--timeout", "8",
+        "--model", "synthetic", "--iterations", "3", "--timeout", "8", "--rounds", "1",
         "--llm-url", llm_server, "--out", str(out),
     )
     assert done.returncode == 1, done.stdout + done.stderr

@@ -10,7 +10,7 @@ from chainmark.harness.plan import PlanError, Selection, build, parse_override
 
 
 def test_default_plan_runs_every_implemented_pair_on_the_quick_profile():
-    plan = build(Selection())
+    plan = build(Selection(rounds=1))
     pairs = {(r.scenario.name, r.contestant.name) for r in plan.runs}
     expected = {(s, c.name) for c in BUILTIN for s in c.scenarios}
     assert pairs == expected
@@ -18,11 +18,11 @@ def test_default_plan_runs_every_implemented_pair_on_the_quick_profile():
 
 
 def test_models_default_to_real_where_it_can_do_the_work():
-    plan = build(Selection(scenarios=["llm.latency"]))
+    plan = build(Selection(scenarios=["llm.latency"], rounds=1))
     assert {r.model for r in plan.runs} == {scenarios.REAL_MODEL}
-    plan = build(Selection(scenarios=["llm.latency"], models=["synthetic"]))
+    plan = build(Selection(scenarios=["llm.latency"], models=["synthetic"], rounds=1))
     assert {r.model for r in plan.runs} == {"synthetic"}
-    plan = build(Selection(scenarios=["llm.latency"], contestants=["langchain-python"],
+    plan = build(Selection(scenarios=["llm.latency"], contestants=["langchain-python"], rounds=1,
                            models=["smollm2:135m", "synthetic:smollm2-cpu"]))
     assert [r.model for r in plan.runs] == ["smollm2:135m", "synthetic:smollm2-cpu"]
 
@@ -44,7 +44,7 @@ def test_bad_selections_are_refused_with_a_reason(selection, message):
 
 
 def test_overrides_apply_only_where_the_parameter_exists():
-    plan = build(Selection(iterations=3, overrides={"num_predict": 5}))
+    plan = build(Selection(iterations=3, overrides={"num_predict": 5}, rounds=1))
     assert all(r.params["iterations"] == 3 for r in plan.runs if "iterations" in r.params)
     for r in plan.runs:
         has_it = "num_predict" in r.scenario.params_for("quick")
@@ -57,7 +57,7 @@ def test_overrides_apply_only_where_the_parameter_exists():
 
 
 def test_concurrency_sweep_expands_only_scenarios_with_a_level():
-    plan = build(Selection(scenarios=["stress.concurrent_rag", "llm.latency"],
+    plan = build(Selection(scenarios=["stress.concurrent_rag", "llm.latency"], rounds=1,
                            contestants=["langchain-python"], concurrency=[1, 4, 4, 16]))
     levels = [r.params.get("concurrency") for r in plan.runs]
     assert levels == [1, 4, 16, None]
@@ -153,7 +153,7 @@ def test_set_bounds_for_durations_and_lists(override, message):
 
 
 def test_valid_set_values_reach_the_params():
-    plan = build(Selection(scenarios=["llm.latency", "rag.embed"],
+    plan = build(Selection(scenarios=["llm.latency", "rag.embed"], rounds=1,
                            contestants=["langchain-python"],
                            overrides=dict(map(parse_override, [
                                "iterations=3", "temperature=1", "max_chunks=null"]))))
@@ -168,3 +168,24 @@ def test_timeouts_must_be_finite_and_positive(timeout):
     with pytest.raises(PlanError, match="--timeout must be a positive, finite number"):
         build(Selection(scenarios=["llm.latency"], contestants=["python-baseline"],
                         timeout_s=timeout))
+
+
+def test_rounds_interleave_contestants_and_share_the_iterations():
+    plan = build(Selection(scenarios=["llm.latency", "llm.ttft"],
+                           contestants=["langchain-python", "python-baseline", "langchaingo"],
+                           iterations=8, rounds=3))
+    assert plan.rounds == 3
+    order = [(r.scenario.name, r.round, r.contestant.name) for r in plan.runs]
+    abc = ["langchain-python", "python-baseline", "langchaingo"]
+    expected = [(s, r, c) for s in ("llm.latency", "llm.ttft") for r in range(3)
+                for c in (abc if r % 2 == 0 else abc[::-1])]
+    assert order == expected
+    # 8 iterations per figure over 3 rounds: 3 each (never fewer than asked in total).
+    assert {r.params["iterations"] for r in plan.runs} == {3}
+
+
+def test_rounds_default_to_three_and_must_be_positive():
+    plan = build(Selection(scenarios=["llm.latency"], contestants=["python-baseline"]))
+    assert plan.rounds == 3 and [r.round for r in plan.runs] == [0, 1, 2]
+    with pytest.raises(PlanError, match="--rounds must be at least 1"):
+        build(Selection(scenarios=["llm.latency"], contestants=["python-baseline"], rounds=0))

@@ -136,6 +136,7 @@ def test_llm_latency_end_to_end_on_real_ollama(tmp_path: Path, ollama_server: An
     out = tmp_path / "run"
     done = chainmark("run", "--scenario", "llm.latency,llm.ttft", "--contestant",
                      "langchain-python,langchaingo", "--model", REAL, "--iterations", "2",
+                     "--rounds", "1",
                      "--set", "num_predict=8", "--llm-url", ollama_server.base_url,
                      "--out", str(out), timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -153,7 +154,8 @@ def test_the_default_run_starts_and_stops_its_own_ollama(tmp_path: Path) -> None
     # front of it, charges Ollama's CPU to the model server, and leaves nothing behind.
     out = tmp_path / "run"
     done = chainmark("run", "--scenario", "llm.latency", "--contestant", "python-baseline",
-                     "--iterations", "2", "--set", "num_predict=4", "--out", str(out),
+                     "--iterations", "2", "--rounds", "1", "--set", "num_predict=4",
+                     "--out", str(out),
                      timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     results = load(out)

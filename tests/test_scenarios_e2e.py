@@ -38,7 +38,8 @@ def chainmark(*args: str) -> subprocess.CompletedProcess[str]:
 
 def run_scenarios(tmp: Path, llm: str, chroma: str, names: list[str], *extra: str) -> dict:
     out = tmp / "run"
-    done = chainmark("run", "-s", ",".join(names), "-c", "langchain-python",
+    # One round: these tests check each scenario's behaviour, not the interleaving.
+    done = chainmark("run", "-s", ",".join(names), "-c", "langchain-python", "--rounds", "1",
                      "--llm-url", llm, "--chroma-url", chroma, "--out", str(out), *extra)
     results = json.loads((out / "results.json").read_text())
     results["_stdout"] = done.stdout + done.stderr
@@ -78,7 +79,7 @@ def _raw_result(results: dict, scenario: str, level: str = "") -> ContestantResu
     """What the contestant process itself wrote, from the run's output folder."""
     command = results["header"]["command"]
     out = Path(command[command.index("--out") + 1])
-    folder = f"{scenario}__langchain-python" + (f"__{level}" if level else "")
+    folder = f"{scenario}__langchain-python__" + (f"{level}__" if level else "") + "r0"
     return ContestantResult.model_validate_json((out / "runs" / folder / "result.json")
                                                 .read_text())
 
@@ -217,6 +218,7 @@ def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chro
              "--set", "rounds=1"]
     out = tmp_path / "run"
     done = chainmark("run", "-s", ",".join(names), "-c", "langchaingo", "--model", "synthetic",
+                     "--rounds", "1",
                      "--llm-url", llm_server, "--chroma-url", chroma_server, "--out", str(out),
                      *small)
     results = json.loads((out / "results.json").read_text())
@@ -227,7 +229,8 @@ def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chro
                if r["contestant"] == "langchaingo")
     out = tmp_path / "timeout"
     done = chainmark("run", "-s", "resilience.timeout", "-c", "langchaingo", "--iterations",
-                     "1", "--model", "synthetic:smollm2-cpu", "--llm-url", llm_server,
+                     "1", "--rounds", "1", "--model", "synthetic:smollm2-cpu",
+                     "--llm-url", llm_server,
                      "--chroma-url", chroma_server, "--out", str(out))
     record = json.loads((out / "results.json").read_text())["records"][0]
     assert record["status"] == "passed", done.stdout + done.stderr

@@ -137,6 +137,7 @@ def execute(
     record = ScenarioRecord(
         scenario=name,
         contestant=run.contestant.name,
+        round=run.round,
         language=run.contestant.language,
         model=endpoints.model,
         profile=profile,

@@ -31,6 +31,13 @@ class Selection:
     contestants_file: Path | None = None
     # A concurrency sweep: each scenario with a `concurrency` parameter runs once per level.
     concurrency: list[int] | None = None
+    # Interleaved rounds per figure (A B C, C B A, ...); None: DEFAULT_ROUNDS.
+    rounds: int | None = None
+
+
+# Every figure is measured in at least this many rounds, the contestants alternating (A B C,
+# C B A, A B C), so drift and noise on a shared machine hit every contestant alike.
+DEFAULT_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,14 @@ class PlannedRun:
     model: str
     params: dict[str, Any]
     timeout_s: float
+    round: int = 0
 
 
 @dataclass
 class Plan:
     runs: list[PlannedRun]
     not_implemented: list[tuple[Scenario, Contestant]]
+    rounds: int = 1
 
     @property
     def models(self) -> set[str]:
@@ -96,6 +105,28 @@ def _sweep(runs: list[PlannedRun], levels: list[int]) -> list[PlannedRun]:
     return swept
 
 
+def per_round(params: dict[str, Any], rounds: int) -> dict[str, Any]:
+    """A scenario's `iterations` are per figure: each round runs its share (at least one)."""
+    if "iterations" not in params:
+        return params
+    return {**params, "iterations": max(1, math.ceil(params["iterations"] / rounds))}
+
+
+def _interleave(runs: list[PlannedRun], rounds: int) -> list[PlannedRun]:
+    """Each (scenario, model, level) measured in `rounds` rounds, contestants alternating
+    direction from round to round; per-round iterations are the figure's share."""
+    groups: dict[tuple[str, str, Any], list[PlannedRun]] = {}
+    for run in runs:
+        key = (run.scenario.name, run.model, run.params.get("concurrency"))
+        groups.setdefault(key, []).append(run)
+    ordered = []
+    for group in groups.values():
+        for r in range(rounds):
+            for run in (group if r % 2 == 0 else group[::-1]):
+                ordered.append(replace(run, round=r, params=per_round(run.params, rounds)))
+    return ordered
+
+
 def build(selection: Selection) -> Plan:
     """The runs of a selection; PlanError (one line) for anything that cannot be run."""
     try:
@@ -113,6 +144,8 @@ def _build(selection: Selection) -> Plan:
         )
     if selection.iterations is not None and selection.iterations < 1:
         raise PlanError("--iterations must be at least 1")
+    if selection.rounds is not None and selection.rounds < 1:
+        raise PlanError("--rounds must be at least 1")
     if selection.timeout_s is not None and not (
             math.isfinite(selection.timeout_s) and selection.timeout_s > 0):
         raise PlanError(f"--timeout must be a positive, finite number of seconds, got "
@@ -166,6 +199,8 @@ def _build(selection: Selection) -> Plan:
         )
     if selection.concurrency:
         runs = _sweep(runs, selection.concurrency)
+    rounds = selection.rounds or DEFAULT_ROUNDS
+    runs = _interleave(runs, rounds)
     known_keys = {k for r in runs for k in r.params}
     stray = sorted(set(overrides) - known_keys)
     if stray:
@@ -173,4 +208,4 @@ def _build(selection: Selection) -> Plan:
             f"--set: no selected scenario has parameter(s) {', '.join(stray)}; "
             f"they have: {', '.join(sorted(known_keys))}"
         )
-    return Plan(runs=runs, not_implemented=missing)
+    return Plan(runs=runs, not_implemented=missing, rounds=rounds)

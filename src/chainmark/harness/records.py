@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from chainmark.stats import Summary
 
-RESULTS_SCHEMA = 3
+RESULTS_SCHEMA = 4
 # Fraction of one core above which chainmark-server, not the contestant, is the limit.
 SERVER_SATURATED = 0.85
 
@@ -75,6 +75,8 @@ class ServerSummary(BaseModel):
 class ScenarioRecord(BaseModel):
     scenario: str
     contestant: str
+    # Which interleaved round this run was (0-based; schema 4). A figure pools its rounds.
+    round: int = 0
     language: str
     model: str
     profile: str
@@ -126,6 +128,8 @@ class RunHeader(BaseModel):
     # Which corpus (and which bytes) the RAG scenarios read, when any ran.
     corpus: dict[str, Any] | None = None
     environment: dict[str, Any] = Field(default_factory=dict)
+    # How many interleaved rounds each figure was measured in (schema 4).
+    rounds: int = 1
     # Every contestant the plan selected, by name (schema 3).
     contestants: dict[str, ContestantInfo] = Field(default_factory=dict)
 

@@ -277,12 +277,13 @@ class _Runner:
 
 
 def _level(run: PlannedRun) -> str:
-    return f"c{run.params['concurrency']}" if run.scenario.concurrent else ""
+    level = f"c{run.params['concurrency']}__" if run.scenario.concurrent else ""
+    return f"{level}r{run.round}"
 
 
 def _harness_error(run: PlannedRun, profile: str, message: str) -> ScenarioRecord:
     return ScenarioRecord(
-        scenario=run.scenario.name, contestant=run.contestant.name,
+        scenario=run.scenario.name, contestant=run.contestant.name, round=run.round,
         language=run.contestant.language, model=run.model, profile=profile,
         status=Status.ERROR, errors=[message], params=run.params,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"), duration_s=0.0,
@@ -291,7 +292,7 @@ def _harness_error(run: PlannedRun, profile: str, message: str) -> ScenarioRecor
 
 def _blocked(run: PlannedRun, profile: str, preparation: ScenarioRecord) -> ScenarioRecord:
     return ScenarioRecord(
-        scenario=run.scenario.name, contestant=run.contestant.name,
+        scenario=run.scenario.name, contestant=run.contestant.name, round=run.round,
         language=run.contestant.language, model=run.model, profile=profile,
         status=Status.ERROR,
         errors=[f"the untimed collection preparation {preparation.status.value}:",
@@ -350,6 +351,7 @@ def run_plan(
                 environment={**environment.collect(live.llm_url),
                              "llm_upstream": live.upstream_info},
                 contestants=_contestant_infos(plan),
+                rounds=plan.rounds,
             ),
             records=not_implemented_records(plan, profile),
         )

@@ -143,6 +143,16 @@ def router_probes(params: dict[str, Any]) -> list[ScriptedProbe]:
     return probes
 
 
+def per_route(e: Evidence) -> dict[str, list[float]]:
+    """The two routes are different workloads (a one-word label then an arithmetic answer, or
+    a creative piece): each gets its own latency, never one pooled distribution."""
+    values = server_llm_calls(e)
+    for route in dict.fromkeys(ROUTER_QUERIES.values()):
+        values[f"{route}_latency_s"] = [op.seconds for _, op in e.ok_ops()
+                                        if op.output["route"] == route]
+    return values
+
+
 ROUTER_SCENARIO = Scenario(
     name="workflow.router",
     part=3,
@@ -150,7 +160,7 @@ ROUTER_SCENARIO = Scenario(
     summary="Two queries, route verified; LLM-only time and framework overhead.",
     operations={ANY_OPERATION: RouteOutput},
     verify=verify_router,
-    derive=server_llm_calls,
+    derive=per_route,
     model_kind=ModelKind.SCRIPTED,
     params={
         "seed": {**ROUTER, "iterations": 20, "warmup": 1},
