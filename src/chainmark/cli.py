@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chainmark import report, scenarios
+from chainmark import claims, claims_view, report, scenarios
 from chainmark.backends.managed import BackendError
 from chainmark.contestants.registry import ContestantError, ContestantFileError, all_contestants
 from chainmark.harness import results_file
@@ -111,7 +111,8 @@ class ProgressReporter:
             self.task,
             total=total,
             completed=index,
-            description=f"{run.scenario.name} · {run.contestant.name} · {run.model}",
+            description=f"{run.scenario.name} · {run.contestant.name} · {run.model} · "
+                        f"round {run.round + 1}",
         )
 
     def run_finished(self, record: ScenarioRecord) -> None:
@@ -123,7 +124,7 @@ class ProgressReporter:
         style = report.STATUS_STYLE[record.status]
         self.progress.console.print(
             f"[{style}]{record.status.value:>8}[/] {record.scenario} · {record.contestant} "
-            f"· {record.model}  {figure}"
+            f"· {record.model} · r{record.round + 1}  {figure}"
         )
         self.progress.advance(self.task)
 
@@ -181,7 +182,12 @@ def run(
         Path | None, typer.Option(help="Output folder (default: results/<timestamp>).")
     ] = None,
     iterations: Annotated[
-        int | None, typer.Option(help="Override every scenario's iteration count.")
+        int | None, typer.Option(help="Override every scenario's iteration count (per figure, "
+                                 "shared out over the rounds).")
+    ] = None,
+    rounds: Annotated[
+        int | None, typer.Option(help="Interleaved rounds per figure (default 3): contestants "
+                                 "alternate A B C, C B A, ... so drift hits all alike.")
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -217,6 +223,7 @@ def run(
                 timeout_s=timeout,
                 contestants_file=contestants_file,
                 concurrency=levels,
+                rounds=rounds,
             )
         )
     except PlanError as exc:
@@ -317,6 +324,18 @@ def list_(
         console.print(f"[bold]{c.name}[/] ({c.language}): {c.description}")
     for problem in problems:
         console.print(f"? {problem}", markup=False, style="yellow")
+
+
+@app.command("claims")
+def claims_(
+    results_path: Annotated[Path, typer.Argument(help="A results.json written by `run`.")],
+) -> None:
+    """A verdict for each of the article's published figures, from a run's results."""
+    try:
+        results = results_file.load(results_path)
+    except results_file.ResultsFileError as exc:
+        _fail(str(exc))
+    console.print(claims_view.table(claims.claims(results)))
 
 
 @app.command("report")
