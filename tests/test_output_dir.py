@@ -34,7 +34,7 @@ from chainmark.harness.results_file import (
 
 CHAINMARK = [sys.executable, "-m", "chainmark.cli"]
 FAST_RUN = ["run", "-s", "llm.latency", "-c", "python-baseline", "--model", "synthetic",
-            "--iterations", "3"]
+            "--iterations", "3", "--rounds", "1"]
 ENV = {**os.environ, "COLUMNS": "200"}
 
 
@@ -294,7 +294,7 @@ def test_the_real_cli_keeps_every_result_when_the_folder_is_deleted_mid_run(
                  "--contestants-file", str(contestants), "--llm-url", llm_server,
                  "--out", str(out))
     deadline = time.monotonic() + 120
-    while not (out / "runs" / "llm.latency__slow" / "request.json").exists():
+    while not (out / "runs" / "llm.latency__slow__r0" / "request.json").exists():
         assert proc.poll() is None, finish(proc)
         assert time.monotonic() < deadline, "the slow contestant never started"
         time.sleep(0.05)

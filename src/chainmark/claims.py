@@ -43,6 +43,8 @@ class Claim:
     model: str | None
     verdict: str
     reason: str
+    # The concurrency level, for a concurrent scenario's run (a sweep gives one row per level).
+    level: int | None = None
 
 
 def _sides(results: RunResults) -> dict[str, str]:
@@ -79,8 +81,10 @@ def _claim(p: Published, scenario: str, py: Group | None, go: Group | None) -> C
                    else p.python / p.go)
 
     def missing(reason: str) -> Claim:
+        either = py or go
         return Claim(scenario, p.metric, p.unit, measure, article, None, None, None,
-                     (py or go).key.model if (py or go) else None, NOT_MEASURABLE, reason)
+                     either.key.model if either else None, NOT_MEASURABLE, reason,
+                     either.key.level if either else None)
 
     if article is None:
         return missing("the article gives one language only")
@@ -112,7 +116,7 @@ def _claim(p: Published, scenario: str, py: Group | None, go: Group | None) -> C
         measured, low, high, neutral = interval.ratio, interval.low, interval.high, 1.0
     verdict, reason = _verdict(article, low, high, neutral)
     return Claim(scenario, p.metric, p.unit, measure, article, measured, low, high, model,
-                 verdict, reason)
+                 verdict, reason, py.key.level)
 
 
 def claims(results: RunResults) -> list[Claim]:

@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
-from chainmark import claims, claims_view, report, scenarios
+from chainmark import claims, claims_view, export, report, scenarios, tables
+from chainmark import compare as compare_
 from chainmark.backends.managed import BackendError
 from chainmark.contestants.registry import ContestantError, ContestantFileError, all_contestants
 from chainmark.harness import results_file
@@ -268,14 +270,20 @@ def run(
             err.print("[yellow]results.json could not be written anywhere: the table above "
                       "is all there is[/]")
         else:
+            from chainmark import html_report
+
             markdown_path = output.path / "report.md"
-            try:
-                markdown_path.write_text(report.markdown(results), encoding="utf-8")
-            except OSError as exc:
-                err.print(f"[yellow]cannot write {escape(str(markdown_path))}: "
-                          f"{escape(exc.strerror or str(exc))}[/]")
-            console.print(f"results: {output.results_path}  ·  report: {markdown_path}",
-                          markup=False)
+            html_path = output.path / "report.html"
+            for path, render in ((markdown_path, report.markdown),
+                                 (html_path, html_report.render),
+                                 (output.path / "figures.csv", export.csv_text)):
+                try:
+                    path.write_text(render(results), encoding="utf-8")
+                except OSError as exc:
+                    err.print(f"[yellow]cannot write {escape(str(path))}: "
+                              f"{escape(exc.strerror or str(exc))}[/]")
+            console.print(f"results: {output.results_path}  ·  report: {markdown_path}  ·  "
+                          f"{html_path}", markup=False)
     failed = [r for r in results.records if r.status not in (Status.PASSED,
                                                               Status.NOT_IMPLEMENTED)]
     if failed:
@@ -304,24 +312,10 @@ def list_(
         except ContestantError as exc:
             implemented[c.name] = None
             problems.append(str(exc))
-    t = Table(title="scenarios × contestants (✓ implemented)", header_style="bold")
-    t.add_column("scenario", no_wrap=True)
-    t.add_column("default model", no_wrap=True)
-    for name in contestants:
-        t.add_column(name, justify="center", no_wrap=True, min_width=len(name))
-    t.add_column("title", no_wrap=True, overflow="ellipsis")
-    for s in scenarios.SCENARIOS:
-        t.add_row(
-            s.name,
-            s.default_model,
-            *("[yellow]?[/]" if (names := implemented[c]) is None
-              else "[green]✓[/]" if s.name in names else "[dim]·[/]"
-              for c in contestants),
-            s.title,
-        )
-    console.print(t)
-    for c in contestants.values():
-        console.print(f"[bold]{c.name}[/] ({c.language}): {c.description}")
+    # A column per contestant when the names fit the width, numbered columns with a legend
+    # when they do not: no name is ever cut (see chainmark.tables).
+    console.print(tables.contestant_matrix(scenarios.SCENARIOS, list(contestants.values()),
+                                           implemented))
     for problem in problems:
         console.print(f"? {problem}", markup=False, style="yellow")
 
@@ -338,6 +332,192 @@ def claims_(
     console.print(claims_view.table(claims.claims(results)))
 
 
+# --- compare ----------------------------------------------------------------------------------
+
+VERDICT_STYLE = {
+    compare_.Verdict.FASTER: "green", compare_.Verdict.SLOWER: "red",
+    compare_.Verdict.HIGHER: "yellow", compare_.Verdict.LOWER: "yellow",
+    compare_.Verdict.SAME: "dim", compare_.Verdict.NO_INTERVAL: "dim",
+    compare_.Verdict.NOT_COMPARABLE: "yellow",
+}
+COMPARE_CAPTION = (
+    "change: B/A, B's mean ÷ A's mean, and its 95 % interval: Fieller's method (Welch's t) "
+    "on each side's mean, std and count, or Welch's t on the logs of the round means when "
+    "each side has 2 rounds or more (a ratio of geometric means). Durations: below 1× B is "
+    "faster; rates: above 1× B is faster. Percentages and counts: B − A, with its interval.")
+
+
+def _times(x: float) -> str:
+    """A ratio with the digits it needs: three close to 1, fewer far from it."""
+    if x >= 100:
+        return f"{x:.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    if 0.95 < x < 1.05:
+        return f"{x:.3f}"
+    return f"{x:.2f}" if x >= 0.01 else f"{x:.1g}"
+
+
+def _ratio(x: float) -> str:
+    return f"{_times(x)}×"
+
+
+def _ratio_range(low: float, high: float) -> str:
+    return f"{_times(low)}–{_times(high)}×"
+
+
+def _signed(value: float, unit: str) -> str:
+    text = report.fmt_value(value, unit)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def _side_cell(s: compare_.Side | None, unit: str) -> Text:
+    if s is None:
+        return Text("-")
+    # Over rounds, the rounds are the sample; within one, the operations are.
+    size = f"{s.rounds} rounds" if s.rounds > 1 else f"n={s.count}"
+    return tables.stacked(report.fmt_value(s.mean, unit), Text(size, style="dim"))
+
+
+def _change_cell(c: compare_.Change) -> Text:
+    unit = report.unit_of(c.metric)
+    if c.ratio is not None:
+        interval = _ratio_range(c.low, c.high) if c.low is not None and c.high is not None else None
+        return tables.stacked(_ratio(c.ratio), Text(interval, style="dim") if interval else None)
+    if c.difference is not None:
+        interval = (f"{_signed(c.diff_low, unit)} – {_signed(c.diff_high, unit)}"
+                    if c.diff_low is not None and c.diff_high is not None else None)
+        return tables.stacked(_signed(c.difference, unit),
+                              Text(interval, style="dim") if interval else None)
+    return Text("-")
+
+
+def _verdict_cell(c: compare_.Change) -> Text:
+    text = Text(c.verdict.value, style=VERDICT_STYLE.get(c.verdict, ""))
+    if c.verdict is compare_.Verdict.NOT_COMPARABLE and c.note:
+        text.append(f" ({c.note})", style="dim")
+    return text
+
+
+def _level(c: compare_.Change) -> str:
+    return "-" if c.level is None else str(c.level)
+
+
+def compare_view(changes: list[compare_.Change]) -> tables.Fit:
+    """The figures both files hold, B against A: a row each when they fit the width; else a
+    block per scenario, model and metric; else a few lines each."""
+    shown = compare_.in_common(changes)
+    levels = any(c.level is not None for c in shown)
+    level_cols = [tables.Col("c", justify="right")] if levels else []
+    value_cols = [tables.Col("A", justify="right"), tables.Col("B", justify="right"),
+                  tables.Col("change", justify="right"), tables.Col("verdict", wrap=True)]
+
+    def level(c: compare_.Change) -> list[tables.Cell]:
+        return [_level(c)] if levels else []
+
+    def values(c: compare_.Change) -> list[tables.Cell]:
+        unit = report.unit_of(c.metric)
+        return [_side_cell(c.a, unit), _side_cell(c.b, unit), _change_cell(c), _verdict_cell(c)]
+
+    flat = tables.Flat(
+        cols=[tables.Col("scenario"), tables.Col("contestant"), tables.Col("model"),
+              *level_cols, tables.Col("metric"), *value_cols],
+        rows=[[c.scenario, c.contestant, c.model, *level(c), c.metric, *values(c)]
+              for c in shown],
+        after=[Text(COMPARE_CAPTION, style="dim")],
+    )
+    grouped: dict[tuple[str, str, str], list[compare_.Change]] = {}
+    for c in shown:
+        grouped.setdefault((c.scenario, c.model, c.metric), []).append(c)
+    blocks = tables.Blocks(
+        cols=[tables.Col("contestant"), *level_cols, *value_cols],
+        blocks=[(Text(" · ".join(key)), [[c.contestant, *level(c), *values(c)] for c in group])
+                for key, group in grouped.items()],
+        caption=COMPARE_CAPTION,
+    )
+    lines: list[RenderableType] = []
+    for key, group in grouped.items():
+        lines.append(Text.assemble("\n", (" · ".join(key), "bold")))
+        for c in group:
+            unit = report.unit_of(c.metric)
+            line = Text.assemble((c.contestant, "bold"),
+                                 f" c={c.level}" if c.level is not None else "", ": ",
+                                 _verdict_cell(c))
+            for label, s in (("A", c.a), ("B", c.b)):
+                line.append(f" · {label} " + _side_cell(s, unit).plain.replace("\n", " "))
+            ratio, _, interval = _change_cell(c).plain.partition("\n")
+            label = "B/A" if c.ratio is not None else "B − A"
+            line.append(f" · {label} {ratio}" + (f" ({interval})" if interval else ""))
+            lines.append(Padding(line, (0, 0, 0, 2)))
+    lines.append(Text(COMPARE_CAPTION, style="dim"))
+    return tables.Fit(flat, blocks, tables.Lines(lines))
+
+
+@app.command("compare")
+def compare_cmd(
+    a_path: Annotated[Path, typer.Argument(metavar="A.json",
+                                           help="The results file to compare against (A).")],
+    b_path: Annotated[Path, typer.Argument(metavar="B.json", help="The results file (B).")],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", "-m", help="Compare this metric (repeatable, or comma-"
+                     "separated; default: each scenario's primary metric)."),
+    ] = None,
+    all_metrics: Annotated[
+        bool, typer.Option("--all-metrics", help="Compare every metric either file recorded.")
+    ] = False,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every comparison to this CSV file.")
+    ] = None,
+) -> None:
+    """B against A on every figure both results files hold: means, the ratio B/A with a 95 %
+    interval, and faster / slower / no significant difference."""
+    import csv
+
+    metrics = [m for value in metric or [] for m in _split(value) or []]
+    if metrics and all_metrics:
+        _fail("--metric and --all-metrics exclude each other: give one")
+    loaded = []
+    for path in (a_path, b_path):
+        try:
+            loaded.append(results_file.load(path))
+        except results_file.ResultsFileError as exc:
+            _fail(str(exc))
+    a, b = loaded
+    changes = compare_.compare(a, b, metrics or None, all_metrics)
+    if not compare_.in_common(changes):
+        what = f" with metric {', '.join(metrics)}" if metrics else ""
+        _fail(f"{a_path} and {b_path} have no figure in common{what} (same scenario, "
+              "contestant, model and concurrency level)")
+    if csv_path is not None:
+        try:
+            with csv_path.open("w", encoding="utf-8", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=compare_.CSV_FIELDS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(compare_.csv_rows(changes))
+        except OSError as exc:
+            _fail(f"cannot write {csv_path}: {exc.strerror or exc}", code=1)
+    for label, path, results in (("A", a_path, a), ("B", b_path, b)):
+        console.print(Text.assemble((f"{label}: ", "bold"), str(path),
+                                    (f" (run {results.header.run_id}, profile "
+                                     f"{results.header.profile})", "dim")))
+    console.print(compare_view(changes))
+    for verdict, label in ((compare_.Verdict.ONLY_A, "only in A"),
+                           (compare_.Verdict.ONLY_B, "only in B")):
+        only = [c for c in changes if c.verdict is verdict]
+        if only:
+            console.print(Text(f"{label}: " + ", ".join(
+                " · ".join([c.scenario, c.contestant, c.model,
+                            *([f"c={c.level}"] if c.level is not None else []), c.metric])
+                for c in only), style="dim"))
+    notes = [c for c in compare_.in_common(changes)
+             if c.note and c.verdict is not compare_.Verdict.NOT_COMPARABLE]
+    for c in notes:
+        console.print(Text(f"{c.scenario} · {c.contestant} · {c.metric}: {c.note}", style="dim"))
+    if csv_path is not None:
+        console.print(f"csv: {csv_path}", markup=False)
+
+
 @app.command("report")
 def report_(
     results_path: Annotated[Path, typer.Argument(help="A results.json written by `run`.")],
@@ -345,8 +525,19 @@ def report_(
         Path | None, typer.Option(help="Where to write the Markdown report "
                                   "(default: report.md beside the results).")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Where to write the HTML report, charts included, "
+                                  "self-contained (default: report.html beside the results).")
+    ] = None,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every figure to this CSV file "
+                                  "(one row per scenario, contestant, model, level, round "
+                                  "and metric).")
+    ] = None,
 ) -> None:
-    """Print a saved run's table again and write its Markdown report."""
+    """Print a saved run's table again and write its Markdown and HTML reports."""
+    from chainmark import html_report
+
     try:
         results = results_file.load(results_path)
     except results_file.ResultsFileError as exc:
@@ -357,7 +548,18 @@ def report_(
         target.write_text(report.markdown(results), encoding="utf-8")
     except OSError as exc:
         _fail(f"cannot write the Markdown report {target}: {exc.strerror or exc}", code=1)
-    console.print(f"report: {target}")
+    html_target = html or results_path.with_name("report.html")
+    try:
+        html_report.write(results, html_target)
+    except OSError as exc:
+        _fail(f"cannot write the HTML report {html_target}: {exc.strerror or exc}", code=1)
+    if csv_path is not None:
+        try:
+            export.write_csv(results, csv_path)
+        except OSError as exc:
+            _fail(f"cannot write the CSV file {csv_path}: {exc.strerror or exc}", code=1)
+    console.print(f"report: {target}  ·  {html_target}"
+                  + (f"  ·  {csv_path}" if csv_path is not None else ""), markup=False)
 
 
 @app.command()

@@ -13,9 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, JustifyMethod
-from rich.table import Table
+from rich.console import Console, JustifyMethod, RenderableType
+from rich.padding import Padding
+from rich.text import Text
 
+from chainmark import tables
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
 from chainmark.scenarios import BY_NAME, SCENARIOS
 from chainmark.stats import Summary
@@ -136,6 +138,7 @@ class SummaryRow:
     cpu: str
     published: str
     notes: str
+    round: int = 0  # the record's interleaved round (0-based), shown as r1, r2, ... when several
 
 
 @dataclass(frozen=True)
@@ -143,18 +146,20 @@ class Column:
     header: str
     field: str  # a SummaryRow attribute
     numeric: bool = False  # right-aligned
-    wrap: bool = True  # in the terminal
+    # In the terminal: the free text that wraps; every other cell is shown whole (see
+    # chainmark.tables), so a name or a figure is never cut.
+    wrap: bool = False
 
 
 COLUMNS = {c.field: c for c in (
-    Column("scenario", "scenario", wrap=False),
-    Column("contestant", "contestant", wrap=False),
-    Column("model", "model", wrap=False),
+    Column("scenario", "scenario"),
+    Column("contestant", "contestant"),
+    Column("model", "model"),
     Column("status", "status"),
-    Column("metric", "metric", wrap=False),
+    Column("metric", "metric"),
     Column("n", "n", numeric=True),
     Column("mean", "mean", numeric=True),
-    Column("95% CI", "ci", numeric=True, wrap=False),
+    Column("95% CI", "ci", numeric=True),
     Column("p50", "p50", numeric=True),
     Column("p99", "p99", numeric=True),
     Column("std", "std", numeric=True),
@@ -162,7 +167,7 @@ COLUMNS = {c.field: c for c in (
     Column("peak RSS", "peak_rss", numeric=True),
     Column("CPU", "cpu", numeric=True),
     Column("published", "published", numeric=True),
-    Column("notes", "notes"),
+    Column("notes", "notes", wrap=True),
 )}
 TERMINAL_COLUMNS = ("scenario", "contestant", "model", "status", "metric", "n", "mean", "ci",
                     "p99", "overhead", "peak_rss", "cpu", "notes")
@@ -195,6 +200,7 @@ def summary_row(record: ScenarioRecord, side: str | None) -> SummaryRow:
         cpu=f"{res.cpu_s:.2f} s" if res else "-",
         published=fmt_value(*published) if published else "-",
         notes=notes(record),
+        round=getattr(record, "round", 0),
     )
 
 
@@ -203,26 +209,123 @@ def summary_rows(results: RunResults) -> list[SummaryRow]:
     return [summary_row(r, article_side(results, r.contestant)) for r in _ran(results)]
 
 
-def table(results: RunResults) -> Table:
+TABLE_CAPTION = ("95% CI: bootstrap interval of the mean; overhead = client time − server "
+                 "time")
+
+
+def table(results: RunResults) -> tables.Fit:
+    """The summary for the terminal, as wide as the console allows (see chainmark.tables): a
+    row per record when every column fits whole; else one block per scenario, model and
+    metric, with every column of the record; else the same blocks with figures stacked in
+    fewer columns; else a few wrapped lines per record. No name or figure is ever cut."""
+    rows = summary_rows(results)
     header = results.header
-    t = Table(
-        title=f"chainmark · profile {header.profile} · {header.run_id}",
-        caption="95% CI: bootstrap interval of the mean; overhead = client time − server time",
-        header_style="bold",
+    title = f"chainmark · profile {header.profile} · {header.run_id}"
+    # A round column when any figure was measured in several rounds (a record per round).
+    rounded = any(row.round for row in rows)
+    flat_fields = _with_round(TERMINAL_COLUMNS, rounded)
+    block_fields = _with_round(BLOCK_COLUMNS, rounded)
+    flat = tables.Flat(
+        cols=[_terminal_col(f) for f in flat_fields],
+        rows=[[_terminal_cell(row, f) for f in flat_fields] for row in rows],
+        title=title, caption=TABLE_CAPTION,
     )
-    for field in TERMINAL_COLUMNS:
-        col = COLUMNS[field]
-        justify: JustifyMethod = "right" if col.numeric else "left"
-        t.add_column(col.header, justify=justify, no_wrap=not col.wrap)
-    for row in summary_rows(results):
-        t.add_row(*(_terminal_cell(row, field) for field in TERMINAL_COLUMNS))
-    return t
+    groups: dict[tuple[str, str, str], list[SummaryRow]] = {}
+    for row in rows:
+        groups.setdefault((row.scenario, row.model, row.metric), []).append(row)
+    # In a block, a contestant's rounds together (records come interleaved: A B, B A, ...).
+    rank = {name: i for i, name in enumerate(contestant_order(results))}
+    for group in groups.values():
+        group.sort(key=lambda row: (rank.get(row.contestant, len(rank)), row.round))
+    headings = [Text(" · ".join(key)) for key in groups]
+    full = tables.Blocks(
+        cols=[_terminal_col(f) for f in block_fields],
+        blocks=[(h, [[_terminal_cell(row, f) for f in block_fields] for row in group])
+                for h, group in zip(headings, groups.values(), strict=True)],
+        title=title, caption=TABLE_CAPTION,
+    )
+    compact = tables.Blocks(
+        cols=[tables.Col("contestant"), tables.Col("mean / 95% CI", justify="right"),
+              tables.Col("overhead", justify="right"), tables.Col("details", wrap=True)],
+        blocks=[(h, [[tables.stacked(row.contestant, _status_round(row, rounded)),
+                      tables.stacked(row.mean, _dim(_short_range(row.ci))), row.overhead,
+                      _row_details(row)]
+                     for row in group])
+                for h, group in zip(headings, groups.values(), strict=True)],
+        title=title, caption=TABLE_CAPTION,
+    )
+    lines: list[RenderableType] = [Text(title, style="bold")]
+    for h, group in zip(headings, groups.values(), strict=True):
+        lines.append(Text.assemble("\n", (h.plain, "bold")))
+        for row in group:
+            line = Text.assemble(
+                (row.contestant, "bold"), " ", _status_round(row, rounded),
+                f" · mean {row.mean}", f" ({row.ci})" if row.ci != "-" else "",
+                f" · overhead {row.overhead}" if row.overhead != "-" else "")
+            details = _row_details(row).plain.replace("\n", "; ")
+            if details:
+                line.append(f" · {details}")
+            lines.append(Padding(line, (0, 0, 0, 2)))
+    lines.append(Text(TABLE_CAPTION, style="dim"))
+    return tables.Fit(flat, full, compact, tables.Lines(lines))
 
 
-def _terminal_cell(row: SummaryRow, field: str) -> str:
+# The wide blocks: the scenario, model and metric are in the block's heading.
+BLOCK_COLUMNS = ("contestant", "status", "n", "mean", "ci", "p99", "overhead", "peak_rss",
+                 "cpu", "notes")
+
+
+def _with_round(fields: Sequence[str], rounded: bool) -> tuple[str, ...]:
+    """`fields` with the round after the contestant, when there are rounds to tell apart."""
+    if not rounded:
+        return tuple(fields)
+    at = fields.index("contestant") + 1
+    return (*fields[:at], "round", *fields[at:])
+
+
+def _status_round(row: SummaryRow, rounded: bool) -> Text:
+    text = _terminal_cell(row, "status")
+    if rounded:
+        text.append(f" · {_terminal_cell(row, 'round')}")
+    return text
+
+
+def _terminal_col(field: str) -> tables.Col:
+    if field == "round":
+        return tables.Col("round", justify="right")
+    col = COLUMNS[field]
+    justify: JustifyMethod = "right" if col.numeric else "left"
+    return tables.Col(col.header, justify=justify, wrap=col.wrap)
+
+
+def _terminal_cell(row: SummaryRow, field: str) -> Text:
     if field == "status":
-        return f"[{STATUS_STYLE[row.status]}]{row.status.value}[/]"
-    return str(getattr(row, field))
+        return Text(row.status.value, style=STATUS_STYLE[row.status])
+    if field == "round":
+        return Text(f"r{row.round + 1}")
+    return Text(str(getattr(row, field)))
+
+
+def _dim(value: str) -> Text | None:
+    return None if value == "-" else Text(value, style="dim")
+
+
+def _short_range(ci: str) -> str:
+    """"1.068 s – 1.141 s" → "1.068–1.141 s" when both ends have the same unit."""
+    low, sep, high = ci.partition(" – ")
+    low_value, _, low_unit = low.partition(" ")
+    _, _, high_unit = high.partition(" ")
+    if sep and low_unit == high_unit:
+        return f"{low_value}–{high}"
+    return ci
+
+
+def _row_details(row: SummaryRow) -> tables.Flow:
+    """The compact layout's free-text cell: the figures without a column of their own (kept
+    whole, wrapped between them), then the notes."""
+    return tables.Flow([f"{label} {value}" for label, value in (
+        ("n", row.n), ("p99", row.p99), ("RSS", row.peak_rss), ("CPU", row.cpu))
+        if value != "-"], row.notes)
 
 
 def _markdown_cell(row: SummaryRow, field: str) -> str:

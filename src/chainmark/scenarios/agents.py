@@ -15,6 +15,7 @@ from chainmark.scenarios.common import (
     COUNT_QUESTION,
     MULTI_EXPECT,
     MULTI_QUESTION,
+    QUICK_WARMUP_SLOW_CALLS,
     SAMPLING,
     SINGLE_EXPECT,
     SINGLE_QUESTION,
@@ -71,7 +72,9 @@ def _agent(name: str, title: str, summary: str, question: str, counts: dict[str,
         verify=verify_agent,
         derive=agent_metrics,
         model_kind=ModelKind.SCRIPTED,
-        params={profile: agent_params(question, n) for profile, n in counts.items()},
+        # One run per round in quick, without a warm-up run (seconds of paced model time each).
+        params={"seed": agent_params(question, counts["seed"]),
+                "quick": agent_params(question, counts["quick"], QUICK_WARMUP_SLOW_CALLS)},
         expect=expect,
         published=(published,),
         scripted_probes=lambda params: [react_probe(params, first_tool)],
@@ -80,15 +83,15 @@ def _agent(name: str, title: str, summary: str, question: str, counts: dict[str,
 
 SINGLE = _agent("agent.single", "ReAct agent, one tool call",
                 "Character length of 'phenomenon' (10).", SINGLE_QUESTION,
-                {"seed": 20, "quick": 2}, SINGLE_EXPECT, Published("latency_s", "s", 1.95, 3.05),
+                {"seed": 20, "quick": 3}, SINGLE_EXPECT, Published("latency_s", "s", 1.95, 3.05),
                 "WordLengthTool")
 MULTI = _agent("agent.multi", "ReAct agent, two tools",
                "25 x 4 and the length of 'knowledge' (100 and 9).", MULTI_QUESTION,
-               {"seed": 20, "quick": 2}, MULTI_EXPECT, Published("latency_s", "s", 3.98, 6.88),
+               {"seed": 20, "quick": 3}, MULTI_EXPECT, Published("latency_s", "s", 3.98, 6.88),
                "SimpleCalculator")
 HIGH_FREQ = _agent("agent.high_freq", "ReAct agent, five counter calls",
                    "Count from 1 to 5 with CounterTool.", COUNT_QUESTION,
-                   {"seed": 20, "quick": 1}, COUNT_EXPECT,
+                   {"seed": 20, "quick": 3}, COUNT_EXPECT,
                    Published("latency_s", "s", 9.12, 18.51), "CounterTool")
 
 
@@ -164,7 +167,7 @@ ROUTER_SCENARIO = Scenario(
     model_kind=ModelKind.SCRIPTED,
     params={
         "seed": {**ROUTER, "iterations": 20, "warmup": 1},
-        "quick": {**ROUTER, "iterations": 2, "warmup": 1},
+        "quick": {**ROUTER, "iterations": 3, "warmup": QUICK_WARMUP_SLOW_CALLS},
     },
     expect={"routes": ROUTER_QUERIES},
     scripted_probes=router_probes,

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from chainmark.harness.server_log import EMBED_PATHS
 from chainmark.scenarios import checks
-from chainmark.scenarios.common import SPLIT, TextOutput, llm_params
+from chainmark.scenarios.common import QUICK_WARMUP_SLOW_CALLS, SPLIT, TextOutput, llm_params
 from chainmark.scenarios.evidence import Evidence, Truths
 from chainmark.scenarios.spec import ANY_OPERATION, Output, Published, Scenario
 
@@ -123,11 +123,11 @@ EMBED = Scenario(
     primary_metric="docs_per_s",
     needs_corpus=True,
     params={
-        # seed: every chunk of the 10 MB document; quick: the first 4 (two seconds each on
-        # real Ollama on 2 cores), in batches small enough that two workers get work.
+        # seed: every chunk of the 10 MB document; quick: the first 2 (two seconds each on
+        # real Ollama on 2 cores, in each of 3 rounds), one per batch so two workers get work.
         "seed": {**SPLIT, "iterations": 1, "max_chunks": None, "batch_size": 100,
                  "workers": 8},
-        "quick": {**SPLIT, "iterations": 1, "max_chunks": 4, "batch_size": 2, "workers": 8},
+        "quick": {**SPLIT, "iterations": 1, "max_chunks": 2, "batch_size": 1, "workers": 8},
     },
     published=(
         Published("docs_per_s", "docs/s", 138, 98, "sequential"),
@@ -196,7 +196,7 @@ INGEST = Scenario(
     fills_collection=True,
     params={
         "seed": {**SPLIT, "iterations": 1, "max_chunks": None},
-        "quick": {**SPLIT, "iterations": 1, "max_chunks": 4},
+        "quick": {**SPLIT, "iterations": 1, "max_chunks": 2},
     },
     published=(
         Published("load_s", "s", 0.0178, 0.1105),
@@ -250,7 +250,7 @@ RETRIEVE = Scenario(
     needs_collection=True,
     params={
         "seed": {"iterations": 100, "warmup": 3, "query": RAG_QUERY, "k": 5},
-        "quick": {"iterations": 20, "warmup": 1, "query": RAG_QUERY, "k": 5},
+        "quick": {"iterations": 12, "warmup": 1, "query": RAG_QUERY, "k": 5},
     },
     published=(
         Published("latency_s", "s", 0.2378, 0.34852, "std Go 5.9 ms, Python 18.55 ms"),
@@ -282,8 +282,9 @@ E2E = Scenario(
     needs_collection=True,
     params={
         "seed": llm_params(20, 1, -1, query=QA_QUERY, k=5),
-        # quick: 2, as each answer reads ~1,000 words of context (~20 s on Ollama here).
-        "quick": llm_params(2, 1, 48, query=QA_QUERY, k=5),
+        # quick: one answer per round, no warm-up: each reads ~1,000 words of context (~20 s
+        # of prompt evaluation on Ollama here), beside which one-time set-up is noise.
+        "quick": llm_params(3, QUICK_WARMUP_SLOW_CALLS, 48, query=QA_QUERY, k=5),
     },
     published=(Published("latency_s", "s", 2.70, 4.18),),
 )
