@@ -1,4 +1,4 @@
-"""The report: the terminal table, the Markdown report and the ratios between contestants.
+"""The report: the terminal table, the Markdown report, contestants compared and claims.
 
 These are pure functions over data, so the tests build `RunResults` / `ScenarioRecord` /
 `Summary` objects directly (summaries from lists with `chainmark.stats.summarize`) and read
@@ -16,6 +16,7 @@ import pytest
 from rich.console import Console
 
 from chainmark import report
+from chainmark.comparison import comparisons
 from chainmark.harness.records import (
     ContestantInfo,
     Resources,
@@ -126,87 +127,52 @@ def terminal_table(results: RunResults) -> list[dict[str, str]]:
             for line in lines if line.startswith("│")]
 
 
-def by_pair(results: RunResults) -> dict[tuple[str, str, str], report.Ratio]:
-    return {(q.scenario, q.a, q.b): q for q in report.ratios(results)}
-
-
 def test_report_module_names_no_contestant():
     source = inspect.getsource(report)
     for name in ("langchain-python", "langchaingo", "python-baseline"):
         assert name not in source
 
 
-def test_every_pair_of_three_contestants_gets_a_ratio_in_header_order():
-    found = report.ratios(three_contestant_run())
-    pairs = [(q.scenario, q.a, q.b) for q in found]
-    # Registry order for scenarios, then the header's order for pairs; the percent metric
-    # and the failed llm.ttft run give no ratio.
-    assert pairs == [
-        ("llm.latency", "py", "bare"), ("llm.latency", "py", "gopher"),
-        ("llm.latency", "bare", "gopher"),
-        ("rag.embed", "py", "bare"), ("rag.embed", "py", "gopher"),
-        ("rag.embed", "bare", "gopher"),
-    ]
+def rounds_run() -> RunResults:
+    """Three rounds; gopher is always 25 % faster than py end to end, with less overhead."""
+    records = []
+    for rnd, scale in enumerate((1.0, 1.2, 0.9)):
+        for name, latency, overhead in (("py", 1.0, 0.2), ("gopher", 0.75, 0.01)):
+            r = rec("llm.latency", name, {
+                "latency_s": [latency * scale] * 3,
+                "overhead_s": [overhead * scale] * 3,
+                "server_s": [(latency - overhead) * scale] * 3})
+            records.append(r.model_copy(update={"round": rnd}))
+    results = run(records, THREE)
+    results.header.rounds = 3
+    return results
 
 
-def test_duration_ratio_is_b_time_over_a_time_so_above_one_means_a_faster():
-    pairs = by_pair(three_contestant_run())
-    expected = {("py", "bare"): 0.6 / 1.2, ("py", "gopher"): 0.9 / 1.2,
-                ("bare", "gopher"): 0.9 / 0.6}
-    for (a, b), value in expected.items():
-        q = pairs[("llm.latency", a, b)]
-        assert not q.is_rate and q.metric == "latency_s"
-        assert q.measured == pytest.approx(value)
-        assert q.gap == pytest.approx(q.b_mean - q.a_mean)
-    # bare is the fastest: it is slower than nobody, so only its pair as A is above 1×.
-    assert pairs[("llm.latency", "bare", "gopher")].measured > 1
-    assert pairs[("llm.latency", "py", "bare")].measured < 1
-    assert pairs[("llm.latency", "py", "bare")].gap == pytest.approx(-0.6)
+def test_comparisons_section_pools_rounds_with_an_interval_and_a_word():
+    text = report.markdown(rounds_run())
+    lines = section(text, "Contestants compared (each figure pooled over 3 rounds)")
+    [row] = md_table(lines, "scenario")
+    assert (row["A"], row["B"]) == ("py", "gopher")
+    assert row["B ÷ A [95 %]"].startswith("0.75×")
+    assert row["verdict"] == "gopher 1.33× faster"
+    assert row["cause"] == "framework overhead"
 
 
-def test_rate_ratio_is_a_rate_over_b_rate_so_above_one_means_a_faster():
-    pairs = by_pair(three_contestant_run())
-    expected = {("py", "bare"): 100 / 50, ("py", "gopher"): 100 / 200, ("bare", "gopher"): 0.25}
-    for (a, b), value in expected.items():
-        q = pairs[("rag.embed", a, b)]
-        assert q.is_rate and q.metric == "docs_per_s" and q.unit == "docs/s"
-        assert q.measured == pytest.approx(value)
-        assert q.gap is None
+def test_claims_section_lists_every_published_figure():
+    text = report.markdown(rounds_run())
+    rows = md_table(section(text, "The article's claims"), "scenario")
+    assert len(rows) == sum(len(s.published) for s in BY_NAME.values())
+    latency = next(r for r in rows if r["scenario"] == "llm.latency")
+    # py ÷ gopher = 1.33 against the article's 1.19: same direction, larger.
+    assert latency["measured"] == "1.33×" and latency["verdict"] == "direction only"
 
 
-def test_article_ratio_only_between_contestants_that_stand_for_article_columns():
-    pairs = by_pair(three_contestant_run())
-    latency = next(p for p in BY_NAME["llm.latency"].published if p.metric == "latency_s")
-    embed = next(p for p in BY_NAME["rag.embed"].published if p.metric == "docs_per_s")
-    assert latency.go and latency.python and embed.go and embed.python
-    # Same orientation as the measured ratio: Go's time ÷ Python's; Python's rate ÷ Go's.
-    assert pairs[("llm.latency", "py", "gopher")].article == pytest.approx(
-        latency.go / latency.python)
-    assert pairs[("rag.embed", "py", "gopher")].article == pytest.approx(
-        embed.python / embed.go)
-    for scenario in ("llm.latency", "rag.embed"):
-        assert pairs[(scenario, "py", "bare")].article is None
-        assert pairs[(scenario, "bare", "gopher")].article is None
-
-
-def test_ratio_section_in_markdown():
-    text = report.markdown(three_contestant_run())
-    body = section(text, "Ratios between contestants")
-    assert any("B's time ÷ A's time" in line and "A's rate ÷ B's rate" in line for line in body)
-    rows = {(r["scenario"], r["A"], r["B"]): r for r in md_table(body, "scenario")}
-    assert len(rows) == 6
-    row = rows[("llm.latency", "py", "gopher")]
-    assert row["model"] == "`synthetic`" and row["concurrency"] == "-"
-    assert row["A mean"] == "1.200 s" and row["B mean"] == "900.0 ms"
-    assert row["ratio (>1×: A faster)"] == "0.75×"
-    assert row["B − A"] == "-300.0 ms"
-    assert row["article"] == f"{0.9992 / 1.19076:.2f}×"
-    row = rows[("llm.latency", "bare", "gopher")]
-    assert (row["ratio (>1×: A faster)"], row["B − A"], row["article"]) == ("1.50×", "300.0 ms",
-                                                                            "-")
-    row = rows[("rag.embed", "py", "bare")]
-    assert (row["ratio (>1×: A faster)"], row["B − A"], row["article"]) == ("2.00×", "-", "-")
-    assert rows[("rag.embed", "py", "gopher")]["ratio (>1×: A faster)"] == "0.50×"
+def test_run_output_ends_with_one_line_per_comparison():
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    report.print_results(rounds_run(), console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "llm.latency · synthetic · latency_s: gopher ÷ py = 0.75×" in text.replace("\n", " ")
+    assert "gopher 1.33× faster" in text
 
 
 def test_published_column_follows_article_side():
@@ -225,16 +191,18 @@ def test_results_without_header_contestants_still_render():
     ])
     assert results.header.contestants == {}
     # Contestants the header does not list are ordered by name.
-    [q] = report.ratios(results)
-    assert (q.a, q.b, q.article) == ("alpha", "zeta", None)
-    assert q.measured == pytest.approx(2.0)
+    [q] = comparisons(results)
+    assert (q.a, q.b) == ("alpha", "zeta")
+    assert q.ratio == pytest.approx(2.0)
     text = report.markdown(results)
     rows = md_table(text.splitlines(), "scenario")
     assert [(r["contestant"], r["mean"], r["published"]) for r in rows] == [
         ("zeta", "2.000 s", "-"), ("alpha", "1.000 s", "-")]
-    [ratio_row] = md_table(section(text, "Ratios between contestants"), "scenario")
-    assert (ratio_row["A"], ratio_row["B"], ratio_row["article"]) == ("alpha", "zeta", "-")
-    assert "## Contestants" not in text
+    [row] = md_table(section(text, "Contestants compared (each figure pooled over 1 round)"),
+                     "scenario")
+    assert (row["A"], row["B"], row["verdict"]) == (
+        "alpha", "zeta", "no interval (fewer than 2 rounds)")
+    assert "## Contestants\n" not in text
     assert [r["contestant"] for r in terminal_table(results)] == ["zeta", "alpha"]
 
 
@@ -299,14 +267,12 @@ def test_concurrency_sweep_orders_by_level_and_shows_failures():
     summary = {(r["contestant"], r["notes"]) for r in md_table(text.splitlines(), "scenario")}
     assert ("gopher", "c=20; 3 failed (timeout 3)") in summary
     # Only the level both ran is compared, and the level is shown.
-    [q] = report.ratios(results)
-    assert (q.a, q.b, q.concurrency) == ("py", "gopher", 10)
-    assert q.measured == pytest.approx(3.0 / 6.0)
-    # The article's rates: Go 6.58 req/s, Python 4.25; A (py, the Python column) ÷ B (Go).
-    assert q.article == pytest.approx(4.25 / 6.58)
-    [ratio_row] = md_table(section(text, "Ratios between contestants"), "scenario")
-    assert ratio_row["concurrency"] == "10"
-    assert ratio_row["ratio (>1×: A faster)"] == "0.50×"
+    [q] = comparisons(results)
+    assert (q.a, q.b, q.level) == ("py", "gopher", 10)
+    assert q.ratio == pytest.approx(6.0 / 3.0)  # B's rate ÷ A's
+    [row] = md_table(section(text, "Contestants compared (each figure pooled over 1 round)"),
+                     "scenario")
+    assert (row["level"], row["B ÷ A [95 %]"]) == ("10", "2.00×")
 
 
 def test_contestants_section_lists_header_contestants():

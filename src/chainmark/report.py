@@ -8,17 +8,17 @@ no published figures beside its contestants.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console, JustifyMethod, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from chainmark import tables
+from chainmark import claims, claims_view, tables
+from chainmark.comparison import Comparison, comparisons
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
+from chainmark.rounds import Estimate
 from chainmark.scenarios import BY_NAME, SCENARIOS
 from chainmark.stats import Summary
 
@@ -412,6 +412,7 @@ def print_results(results: RunResults, console: Console) -> None:
             console.print(f"[red]{r.scenario} / {r.contestant}: {r.status.value}[/]")
             for e in r.errors:
                 console.print(f"  - {e}", markup=False)
+    print_comparisons(results, console)
     missing = _not_implemented(results)
     if missing:
         console.print(
@@ -421,121 +422,59 @@ def print_results(results: RunResults, console: Console) -> None:
         )
 
 
-# --- ratios between contestants --------------------------------------------------------------
+# --- contestants compared, pooled over rounds ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ratio:
-    """Contestant `a` against contestant `b` (a before b in the run's order) on one scenario,
-    model and concurrency level, both passed, on the scenario's primary metric.
-
-    `measured` is oriented so that above 1 means `a` is faster: b's time ÷ a's time for a
-    duration, a's rate ÷ b's rate for a rate. `article` is the same ratio from the article's
-    figures for the columns a and b stand for, when both stand for one.
-    """
-
-    scenario: str
-    model: str
-    concurrency: Any  # the level (params["concurrency"]), None outside a stress scenario
-    metric: str
-    unit: str
-    a: str
-    b: str
-    a_mean: float
-    b_mean: float
-    is_rate: bool
-    measured: float
-    article: float | None = None
-
-    @property
-    def gap(self) -> float | None:
-        """b's time − a's time (positive: a is faster); None for a rate."""
-        return None if self.is_rate else self.b_mean - self.a_mean
+def _estimate_text(e: Estimate, unit: str) -> str:
+    if e.low is None or e.high is None:
+        return fmt_value(e.mean, unit)
+    return f"{fmt_value(e.mean, unit)} [{fmt_value(e.low, unit)} – {fmt_value(e.high, unit)}]"
 
 
-def _oriented(a: float, b: float, is_rate: bool) -> float | None:
-    """a's advantage over b: b ÷ a for durations, a ÷ b for rates; None when undefined."""
-    if a <= 0 or b <= 0:
-        return None
-    return a / b if is_rate else b / a
+def _interval_text(c: Comparison) -> str:
+    if c.interval is None:
+        return f"{c.ratio:.2f}×"
+    return f"{c.ratio:.2f}× [{c.interval.low:.2f} – {c.interval.high:.2f}]"
 
 
-def ratio(results: RunResults, a: ScenarioRecord, b: ScenarioRecord) -> Ratio | None:
-    """a's advantage over b on their scenario's primary metric, or None where a ratio would
-    mean nothing (a change in percent, a count, a missing or non-positive figure)."""
-    metric, a_s = primary(a)
-    b_s = b.metrics.get(metric)
-    unit = unit_of(metric)
-    is_rate = "_per_s" in metric
-    if a_s is None or b_s is None or not (is_rate or unit == "s"):
-        return None
-    measured = _oriented(a_s.mean, b_s.mean, is_rate)
-    if measured is None:
-        return None
-    a_pub = _published_figure(a.scenario, metric, article_side(results, a.contestant))
-    b_pub = _published_figure(b.scenario, metric, article_side(results, b.contestant))
-    article = _oriented(a_pub[0], b_pub[0], is_rate) if a_pub and b_pub else None
-    return Ratio(scenario=a.scenario, model=a.model, concurrency=a.params.get("concurrency"),
-                 metric=metric, unit=unit, a=a.contestant, b=b.contestant, a_mean=a_s.mean,
-                 b_mean=b_s.mean, is_rate=is_rate, measured=measured, article=article)
-
-
-def _scenario_key(name: str) -> tuple[int, str]:
-    order = list(BY_NAME)
-    return (order.index(name), "") if name in BY_NAME else (len(order), name)
-
-
-def _level_key(level: Any) -> tuple[int, float, str]:
-    if level is None:
-        return (0, 0.0, "")
-    if isinstance(level, int | float):
-        return (1, float(level), "")
-    return (2, 0.0, str(level))
-
-
-def ratios(results: RunResults) -> list[Ratio]:
-    """Every pair of contestants that both passed the same (scenario, model, concurrency
-    level), pairs in `contestant_order`; grouped by scenario (registry order), model, level."""
-    rank = {name: i for i, name in enumerate(contestant_order(results))}
-    groups: dict[tuple[str, str, Any], dict[str, ScenarioRecord]] = {}
-    for r in _ran(results):
-        if r.status is Status.PASSED:
-            key = (r.scenario, r.model, r.params.get("concurrency"))
-            groups.setdefault(key, {})[r.contestant] = r
-    found = []
-    for scenario, model, level in sorted(
-        groups, key=lambda k: (_scenario_key(k[0]), k[1], _level_key(k[2]))
-    ):
-        by_contestant = groups[(scenario, model, level)]
-        for a, b in itertools.combinations(sorted(by_contestant, key=rank.__getitem__), 2):
-            if (found_ratio := ratio(results, by_contestant[a], by_contestant[b])) is not None:
-                found.append(found_ratio)
-    return found
-
-
-def _ratios_section(found: Sequence[Ratio]) -> list[str]:
+def comparisons_section(found: Sequence[Comparison], rounds: int) -> list[str]:
     if not found:
         return []
-    lines = ["", "## Ratios between contestants", "",
-             "For each pair A, B that passed the same scenario, model and concurrency level "
-             "(A first in the run's contestant order), on the scenario's primary metric: "
-             "**B's time ÷ A's time** for a duration, **A's rate ÷ B's rate** for a rate. "
-             "Above 1× A is faster, below 1× B is. B − A is the absolute difference in time "
-             "(positive: A is faster), which says whether the ratio matters next to the "
-             "model's own time. The article's ratio is the same ratio from its published "
-             "figures for the columns A and B stand for (llama3:8b, its hardware); it is shown "
-             "only when both stand for one.", "",
-             "| scenario | model | concurrency | metric | A | B | A mean | B mean | "
-             "ratio (>1×: A faster) | B − A | article |",
-             "|---|---|--:|---|---|---|--:|--:|--:|--:|--:|"]
-    for q in found:
+    plural = "round" if rounds == 1 else "rounds"
+    lines = ["", f"## Contestants compared (each figure pooled over {rounds} {plural})", "",
+             "For each pair A, B that passed every round of the same scenario, model and "
+             "level: each side's mean with a 95 % t-interval over its round means, and "
+             "**B ÷ A** (the geometric mean of the per-round ratios, rounds paired as they ran "
+             "back to back) with a 95 % t-interval on the log ratios. The verdict says who is "
+             "faster only when the interval excludes 1. For end-to-end latency with the "
+             "server's log, the cause says whether framework overhead explains the difference "
+             "or whether it lies on the model's or server's side (prompt length, a reload, "
+             "contention).", "",
+             "| scenario | model | level | metric | A | B | A [95 %] | B [95 %] | B ÷ A [95 %] | "
+             "verdict | cause |", "|---|---|--:|---|---|---|--:|--:|--:|---|---|"]
+    for c in found:
+        unit = unit_of(c.metric)
         lines.append(_md_row([
-            q.scenario, f"`{q.model}`", "-" if q.concurrency is None else str(q.concurrency),
-            q.metric, q.a, q.b, fmt_value(q.a_mean, q.unit), fmt_value(q.b_mean, q.unit),
-            f"{q.measured:.2f}×", fmt_value(q.gap, q.unit),
-            "-" if q.article is None else f"{q.article:.2f}×",
+            c.scenario, f"`{c.model}`", "-" if c.level is None else str(c.level), c.metric,
+            c.a, c.b, _estimate_text(c.a_estimate, unit), _estimate_text(c.b_estimate, unit),
+            _interval_text(c), c.word, c.cause or "-",
         ]))
     return lines
+
+
+def print_comparisons(results: RunResults, console: Console) -> None:
+    """One line per comparison: readable at any width, never cut."""
+    found = comparisons(results)
+    if not found:
+        return
+    console.print(f"[bold]Compared over {results.header.rounds} rounds[/] (B ÷ A, 95 % "
+                  "interval over paired rounds):")
+    for c in found:
+        level = f" c={c.level}" if c.level is not None else ""
+        cause = f"; {c.cause}" if c.cause else ""
+        console.print(f"  {c.scenario}{level} · {c.model} · {c.metric}: {c.b} ÷ {c.a} = "
+                      f"{_interval_text(c)} — {c.word}{cause}", markup=False,
+                      overflow="fold")
 
 
 # --- the other Markdown sections -------------------------------------------------------------
@@ -730,7 +669,8 @@ def markdown(results: RunResults) -> str:
                   f"bytes, {c['docs_count']} documents ({c['docs_bytes']:,} bytes); "
                   f"sha256 `{c['sha256']}`."]
     lines += _contestants(results)
-    lines += _ratios_section(ratios(results))
+    lines += comparisons_section(comparisons(results), results.header.rounds)
+    lines += claims_view.markdown(claims.claims(results))
     lines += _sweep(results)
     lines += _checkpoints(results)
     lines += _server_side(results)
