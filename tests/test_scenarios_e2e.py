@@ -26,6 +26,7 @@ RAG_SMALL = ["--iterations", "2", "--set", "max_chunks=6"]
 OPS_SMALL = [
     "--iterations", "2", "--set", "concurrency=4", "--set", "duration_s=1.5",
     "--set", "turns=3", "--set", "checkpoints=[1,3]", "--set", "rounds=1",
+    "--set", "min_duration_s=0.3", "--set", "min_phase_s=0.1",
 ]
 
 
@@ -75,11 +76,12 @@ def test_rag_scenarios_pass_against_real_chroma(rag_run):
 INTERNAL_NAMES = {s.name for s in INTERNAL}
 
 
-def _raw_result(results: dict, scenario: str, level: str = "") -> ContestantResult:
+def _raw_result(results: dict, scenario: str, level: str = "",
+                contestant: str = "langchain-python") -> ContestantResult:
     """What the contestant process itself wrote, from the run's output folder."""
     command = results["header"]["command"]
     out = Path(command[command.index("--out") + 1])
-    folder = f"{scenario}__langchain-python__" + (f"{level}__" if level else "") + "r0"
+    folder = f"{scenario}__{contestant}__" + (f"{level}__" if level else "") + "r0"
     return ContestantResult.model_validate_json((out / "runs" / folder / "result.json")
                                                 .read_text())
 
@@ -114,6 +116,29 @@ def test_a_wrong_chunk_count_is_caught(rag_run):
     assert any("chunks (harness's own count)" in p for p in problems)
 
 
+def _check_waves(results: dict, contestant: str, concurrency: int, min_duration_s: float,
+                 min_phase_s: float) -> dict[str, tuple[float, int]]:
+    """The concurrent scenarios' bursts repeated until the timed region (each observability
+    phase) lasted its minimum, in whole waves; returns each scenario's region and waves."""
+    seen = {}
+    for name in ("stress.concurrent_rag", "stress.concurrent_agent"):
+        raw = _raw_result(results, name, f"c{concurrency}", contestant)
+        region = (raw.measure_end_ns - raw.measure_start_ns) / 1e9
+        waves = len(raw.operations) // concurrency
+        assert region >= min_duration_s, (name, region)
+        assert waves >= 1 and len(raw.operations) == waves * concurrency, name
+        assert sorted(op.output["wave"] for op in raw.operations) == sorted(
+            list(range(waves)) * concurrency), name
+        seen[name] = (region, waves)
+    raw = _raw_result(results, "ops.observability", f"c{concurrency}", contestant)
+    for phase in raw.outputs["phases"]:
+        lasted = (phase["end_ns"] - phase["start_ns"]) / 1e9
+        inside = [op for op in raw.operations if op.name == phase["mode"]
+                  and phase["start_ns"] <= op.start_ns <= phase["end_ns"]]
+        assert lasted >= min_phase_s and len(inside) == phase["waves"] * concurrency, phase
+    return seen
+
+
 def test_stress_resilience_and_ops_scenarios_pass(tmp_path, llm_server, chroma_server):
     names = ["stress.concurrent_rag", "stress.concurrent_agent", "stress.saturation",
              "resilience.tool_failure", "resilience.parse_error", "ops.memory",
@@ -124,7 +149,11 @@ def test_stress_resilience_and_ops_scenarios_pass(tmp_path, llm_server, chroma_s
     ran = by_scenario(results)
     assert {n: r["status"] for n, r in ran.items()} == dict.fromkeys(names, "passed"), (
         results["_stdout"])
-    assert ran["stress.concurrent_rag"]["counts"]["ok"] == 4
+    # Whole waves of 4, repeated until the timed region lasted min_duration_s (0.3 s).
+    ok = ran["stress.concurrent_rag"]["counts"]["ok"]
+    assert ok >= 4 and ok % 4 == 0
+    assert ran["stress.concurrent_agent"]["metrics"]["wall_s"]["mean"] >= 0.3
+    _check_waves(results, "langchain-python", 4, 0.3, 0.1)
     assert ran["stress.saturation"]["metrics"]["ops_per_s"]["mean"] > 0
     # LangChain lets a plain exception from a tool escape AgentExecutor.invoke: surfaced.
     failure = _raw_result(results, "resilience.tool_failure")
@@ -215,7 +244,7 @@ def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chro
     names = sorted(go.scenarios - {"resilience.timeout", *INTERNAL_NAMES})
     small = ["--iterations", "1", "--set", "max_chunks=4", "--set", "concurrency=3",
              "--set", "duration_s=1", "--set", "turns=2", "--set", "checkpoints=[1,2]",
-             "--set", "rounds=1"]
+             "--set", "rounds=1", "--set", "min_duration_s=0.3", "--set", "min_phase_s=0.1"]
     out = tmp_path / "run"
     done = chainmark("run", "-s", ",".join(names), "-c", "langchaingo", "--model", "synthetic",
                      "--rounds", "1",
@@ -227,6 +256,9 @@ def test_every_go_scenario_passes_through_the_harness(tmp_path, llm_server, chro
     assert statuses == dict.fromkeys(names, "passed"), done.stdout + done.stderr
     assert all(r["runtime"].startswith("go") for r in results["records"]
                if r["contestant"] == "langchaingo")
+    # A Go burst of 3 zero-latency agents lasts milliseconds: it must have been repeated.
+    seen = _check_waves(results, "langchaingo", 3, 0.3, 0.1)
+    assert all(waves > 1 for _, waves in seen.values()), seen
     out = tmp_path / "timeout"
     done = chainmark("run", "-s", "resilience.timeout", "-c", "langchaingo", "--iterations",
                      "1", "--rounds", "1", "--model", "synthetic:smollm2-cpu",

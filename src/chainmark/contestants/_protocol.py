@@ -74,7 +74,9 @@ class Recorder:
             record.error = f"{type(exc).__name__}: {exc}"
         finally:
             record.elapsed_ns = time.perf_counter_ns() - record.t0
-            record.end_ns = time.time_ns()
+            # The end on the wall clock is the start plus the monotonic duration: a second
+            # wall-clock read could land after a GC pause and disagree with elapsed_ns.
+            record.end_ns = record.start_ns + record.elapsed_ns
             self.operations.append(record)
 
 

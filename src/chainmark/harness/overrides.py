@@ -19,6 +19,7 @@ AT_LEAST = {
     "iterations": 1, "concurrency": 1, "turns": 1, "rounds": 1, "k": 1, "workers": 1,
     "batch_size": 1, "max_chunks": 1, "chunk_size": 1, "max_iterations": 1,
     "warmup": 0, "chunk_overlap": 0, "temperature": 0, "seed": 0, "num_predict": -1,
+    "max_waves": 1, "min_duration_s": 0, "min_phase_s": 0,
 }
 POSITIVE = {"duration_s", "timeout_s", "client_timeout_s"}
 

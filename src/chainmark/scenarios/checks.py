@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chainmark.arith import CalculatorError, evaluate, format_number
@@ -100,10 +101,9 @@ def agent_answer(e: Evidence, i: int, op: Operation) -> None:
     tool_observations(e, i, calls)
 
 
-def concurrent(e: Evidence, expected_ops: int, each: Callable[[int, Operation], None]) -> None:
-    """Failed operations are data under stress (counted, shown); wrong successes are not."""
-    if len(e.operations) != expected_ops:
-        e.fail(f"expected {expected_ops} operations, got {len(e.operations)}")
+def concurrent(e: Evidence, each: Callable[[int, Operation], None]) -> None:
+    """Failed operations are data under stress (counted, shown); wrong successes are not.
+    How many operations there must be is the caller's check (`waves`)."""
     failed_without_kind(e)
     ok = e.ok_ops()
     if not ok:
@@ -111,6 +111,85 @@ def concurrent(e: Evidence, expected_ops: int, each: Callable[[int, Operation], 
     for i, op in ok:
         each(i, op)
     enough_requests(e, len(ok))
+
+
+# Waves are stamped with two clocks (the contestant decides on a monotonic one, the harness
+# reads wall-clock stamps): they may disagree by this much.
+WAVE_TOLERANCE_NS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Waves:
+    """How a run (or a phase) of repeated bursts is checked: `concurrency` operations at once
+    per wave, waves back to back until `minimum_s` has passed, at most `max_waves` of them."""
+
+    concurrency: int
+    minimum_s: float
+    max_waves: int
+    # The parameter that sets the minimum, and what lasted: for the failure messages.
+    minimum_param: str = "min_duration_s"
+    region: str = "the timed region"
+
+
+def waves(e: Evidence, ops: list[tuple[int, Operation]], rule: Waves, start_ns: int,
+          end_ns: int) -> int:
+    """`ops` (failed ones included) are whole waves of `rule.concurrency`, numbered 0..n-1 by
+    their `output.wave`, each starting after the previous one ended; the region from
+    `start_ns` to `end_ns` lasted at least `rule.minimum_s` unless `max_waves` were run, and
+    no wave began after the minimum had passed. Returns n (0 when the waves cannot be read)."""
+    in_region = f" in {rule.region}" if rule.region != "the timed region" else ""
+    if not ops:
+        e.fail(f"no operations{in_region}: expected at least one wave of {rule.concurrency}")
+        return 0
+    by_wave: dict[int, list[Operation]] = {}
+    for i, op in ops:
+        wave = op.output.get("wave")
+        if isinstance(wave, bool) or not isinstance(wave, int) or wave < 0:
+            e.fail(f"operation {i} ({op.name}): output.wave must be the wave's number (an "
+                   f"integer from 0), got {wave!r}")
+            return 0
+        by_wave.setdefault(wave, []).append(op)
+    n = len(by_wave)
+    if len(ops) % rule.concurrency:
+        e.fail(f"{len(ops)} operations{in_region} are not whole waves of {rule.concurrency} "
+               "(concurrency)")
+    if sorted(by_wave) != list(range(n)):
+        e.fail(f"waves{in_region} numbered {_numbers(sorted(by_wave))}, expected 0..{n - 1}")
+        return n
+    for wave, members in sorted(by_wave.items()):
+        if len(members) != rule.concurrency:
+            e.fail(f"wave {wave}{in_region} has {len(members)} operations, expected "
+                   f"{rule.concurrency} (concurrency)")
+    ends = [max(op.end_ns for op in by_wave[w]) for w in range(n)]
+    for wave in range(1, n):
+        if min(op.start_ns for op in by_wave[wave]) < ends[wave - 1] - WAVE_TOLERANCE_NS:
+            e.fail(f"wave {wave}{in_region} began before wave {wave - 1} ended: waves run "
+                   "one after another")
+    if n > rule.max_waves:
+        e.fail(f"{n} waves{in_region}, more than max_waves={rule.max_waves}")
+    lasted = (end_ns - start_ns) / 1e9
+    if n < rule.max_waves and lasted < rule.minimum_s:
+        e.fail(f"{rule.region} lasted {lasted:.3f} s over {n} wave(s) of {rule.concurrency}, "
+               f"less than {rule.minimum_param}={rule.minimum_s} s, and max_waves="
+               f"{rule.max_waves} was not reached")
+    if n >= 2 and (late := ends[n - 2] - start_ns) > rule.minimum_s * 1e9 + WAVE_TOLERANCE_NS:
+        e.fail(f"wave {n - 1}{in_region} was started {late / 1e9:.3f} s in, after "
+               f"{rule.minimum_param}={rule.minimum_s} s had passed")
+    return n
+
+
+def _numbers(values: list[int], shown: int = 10) -> str:
+    head = ", ".join(map(str, values[:shown]))
+    return head + (", ..." if len(values) > shown else "")
+
+
+def timed_waves(e: Evidence) -> int:
+    """The whole timed region is waves of `concurrency` (stress.concurrent_*)."""
+    start, end = e.result.measure_start_ns, e.result.measure_end_ns
+    if start is None or end is None:  # the harness's timing check has said so already
+        return 0
+    rule = Waves(e.params["concurrency"], e.params["min_duration_s"], e.params["max_waves"])
+    return waves(e, list(enumerate(e.operations)), rule, start, end)
 
 
 def failed_without_kind(e: Evidence) -> None:

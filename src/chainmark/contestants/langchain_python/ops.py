@@ -29,7 +29,7 @@ from opentelemetry.trace import Span, Tracer, set_span_in_context
 from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.langchain_python.agents import AgentRunner, outputs
 from chainmark.contestants.langchain_python.llm import llm_for
-from chainmark.contestants.langchain_python.stress import _timed
+from chainmark.contestants.langchain_python.stress import _timed, in_waves, wave_limits
 from chainmark.contestants.tools import Counter
 
 
@@ -157,6 +157,7 @@ def _handlers(mode: str, log_dir: Path) -> tuple[list[BaseCallbackHandler], Any]
 
 
 def observability(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    min_s, max_waves = wave_limits(params, "min_phase_s")
     with setup_timer(rec):
         runner = AgentRunner(params, endpoints)
         log_dir = Path(tempfile.mkdtemp(prefix="chainmark-events-"))
@@ -171,12 +172,18 @@ def observability(params: dict[str, Any], endpoints: dict[str, Any], rec: Record
 
     async def phase(mode: str) -> None:
         callbacks, state = _handlers(mode, log_dir)
+
+        async def wave(n: int) -> None:
+            await asyncio.gather(*(
+                _timed(rec, mode, params["timeout_s"], lambda: one(callbacks), wave=n)
+                for _ in range(params["concurrency"])
+            ))
+
         start = time.time_ns()
-        await asyncio.gather(*(
-            _timed(rec, mode, params["timeout_s"], lambda: one(callbacks))
-            for _ in range(params["concurrency"])
-        ))
-        record: dict[str, Any] = {"mode": mode, "start_ns": start, "end_ns": time.time_ns()}
+        # The burst again and again until the phase has lasted min_phase_s.
+        waves = await in_waves(start, min_s, max_waves, wave)
+        record: dict[str, Any] = {"mode": mode, "start_ns": start, "end_ns": time.time_ns(),
+                                  "waves": waves}
         if mode == "logging":
             record["events"] = state.events
         elif mode == "otel":

@@ -30,10 +30,14 @@ def _error_kind(exc: BaseException) -> str:
 
 
 async def _timed(
-    rec: Recorder, name: str, timeout_s: float, call: Callable[[], Awaitable[dict[str, Any]]]
+    rec: Recorder, name: str, timeout_s: float, call: Callable[[], Awaitable[dict[str, Any]]],
+    wave: int | None = None,
 ) -> None:
-    """One operation under a deadline; failures are recorded with their kind, never raised."""
+    """One operation under a deadline; failures are recorded with their kind, never raised.
+    `wave`, when given, goes into its output whatever happens."""
     op = Op(name=name, start_ns=time.time_ns(), t0=time.perf_counter_ns())
+    if wave is not None:
+        op.output["wave"] = wave
     try:
         op.output.update(await asyncio.wait_for(call(), timeout_s))
     except BaseException as exc:
@@ -43,11 +47,38 @@ async def _timed(
         op.error = f"{type(exc).__name__}: {exc}"[:500]
         op.output["error_kind"] = _error_kind(exc)
     op.elapsed_ns = time.perf_counter_ns() - op.t0
-    op.end_ns = time.time_ns()
+    op.end_ns = op.start_ns + op.elapsed_ns  # as Recorder.op does: one span, two clocks
     rec.operations.append(op)
 
 
+def wave_limits(params: dict[str, Any], minimum: str) -> tuple[float, int]:
+    """`params[minimum]` (seconds, 0 for one wave) and `max_waves` (at least 1), checked."""
+    min_s, max_waves = params[minimum], params["max_waves"]
+    if min_s < 0:
+        raise ValueError(f"params.{minimum} must not be negative, got {min_s}")
+    if max_waves < 1:
+        raise ValueError(f"params.max_waves must be at least 1, got {max_waves}")
+    return min_s, max_waves
+
+
+async def in_waves(start_ns: int, min_s: float, max_waves: int,
+                   burst: Callable[[int], Awaitable[object]]) -> int:
+    """Awaits burst(0), burst(1), ... one after another until `min_s` has passed since
+    `start_ns` (always one, at most `max_waves`; none starts once the time is reached);
+    returns how many ran. `start_ns` is the start stamp the result reports (the timed
+    region's, a phase's), read on the same clock, so the contestant and the verifier time the
+    same span. The Go twin is inWaves."""
+    min_ns = min_s * 1e9
+    waves = 0
+    while True:
+        await burst(waves)
+        waves += 1
+        if waves >= max_waves or time.time_ns() - start_ns >= min_ns:
+            return waves
+
+
 def concurrent_rag(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    min_s, max_waves = wave_limits(params, "min_duration_s")
     with setup_timer(rec):
         _, store = _store(endpoints, params["collection"], _embeddings(endpoints))
         qa = RetrievalQA.from_chain_type(
@@ -63,18 +94,25 @@ def concurrent_rag(params: dict[str, Any], endpoints: dict[str, Any], rec: Recor
         return {"query": query, "text": answer["result"],
                 "documents": len(answer["source_documents"])}
 
+    cycle = [queries[i % len(queries)] for i in range(params["concurrency"])]
+
+    async def wave(n: int) -> None:
+        await asyncio.gather(*(
+            _timed(rec, "qa", params["timeout_s"], lambda q=query: ask(q), wave=n)
+            for query in cycle
+        ))
+
     async def main() -> None:
         rec.begin()
-        cycle = [queries[i % len(queries)] for i in range(params["concurrency"])]
-        await asyncio.gather(*(
-            _timed(rec, "qa", params["timeout_s"], lambda q=query: ask(q)) for query in cycle
-        ))
+        assert rec.measure_start_ns is not None
+        await in_waves(rec.measure_start_ns, min_s, max_waves, wave)
         rec.end()
 
     asyncio.run(main())
 
 
 def concurrent_agent(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    min_s, max_waves = wave_limits(params, "min_duration_s")
     with setup_timer(rec):
         runner = AgentRunner(params, endpoints)
 
@@ -83,12 +121,16 @@ def concurrent_agent(params: dict[str, Any], endpoints: dict[str, Any], rec: Rec
         result = await runner.executor(counter).ainvoke({"input": params["question"]})
         return outputs(result, counter)
 
-    async def main() -> None:
-        rec.begin()
+    async def wave(n: int) -> None:
         await asyncio.gather(*(
-            _timed(rec, "agent", params["timeout_s"], one)
+            _timed(rec, "agent", params["timeout_s"], one, wave=n)
             for _ in range(params["concurrency"])
         ))
+
+    async def main() -> None:
+        rec.begin()
+        assert rec.measure_start_ns is not None
+        await in_waves(rec.measure_start_ns, min_s, max_waves, wave)
         rec.end()
 
     asyncio.run(main())

@@ -97,6 +97,10 @@ type Params struct {
 	Checkpoints    []int    `json:"checkpoints"`
 	Rounds         int      `json:"rounds"`
 	Modes          []string `json:"modes"`
+	// Repeated bursts (waves): the timed region's or each phase's minimum, and a cap.
+	MinDurationS float64 `json:"min_duration_s"`
+	MinPhaseS    float64 `json:"min_phase_s"`
+	MaxWaves     int     `json:"max_waves"`
 }
 
 // Op is one timed operation.
@@ -184,8 +188,11 @@ func (r *Recorder) Timed(name string, fn func(op *Op) error) *Op {
 	}
 	r.mu.Unlock()
 	op := &Op{Name: name, OK: true, Output: map[string]any{}}
-	op.StartNs = time.Now().UnixNano()
+	// One clock read at each end: time.Now carries the wall clock and the monotonic one
+	// together, so start_ns/end_ns and elapsed_ns describe the same span (two reads drifted
+	// apart by milliseconds under load, past the contract's tolerance).
 	op.t0 = time.Now()
+	op.StartNs = op.t0.UnixNano()
 	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -194,8 +201,9 @@ func (r *Recorder) Timed(name string, fn func(op *Op) error) *Op {
 		}()
 		return fn(op)
 	}()
-	op.ElapsedNs = time.Since(op.t0).Nanoseconds()
-	op.EndNs = time.Now().UnixNano()
+	end := time.Now()
+	op.ElapsedNs = end.Sub(op.t0).Nanoseconds()
+	op.EndNs = end.UnixNano()
 	if err != nil {
 		msg := err.Error()
 		op.OK, op.Error = false, &msg

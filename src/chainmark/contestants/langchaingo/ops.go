@@ -379,6 +379,10 @@ func observability(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) 
 	if err != nil {
 		return err
 	}
+	minimum, err := waveLimits("min_phase_s", p.MinPhaseS, p.MaxWaves)
+	if err != nil {
+		return err
+	}
 	runner := &agentRunner{params: p, opts: chainOptions(p)}
 	var logDir string
 	if err := rec.Setup(func() (err error) {
@@ -413,14 +417,20 @@ func observability(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) 
 			llm.CallbacksHandler = obs.handler
 		}
 		cfg := agentConfig{llm: llm, handler: obs.handler}
-		start := time.Now().UnixNano()
-		burst(p.Concurrency, func(int) {
-			rec.boundedOp(ctx, mode, timeout, func(ctx context.Context, op *Op) error {
-				ctx = withRun(ctx, &agentRun{id: runs.Add(1)})
-				return runner.runWith(ctx, p.Question, op.Output, cfg)
+		began := time.Now()
+		start := began.UnixNano()
+		// The burst again and again until the phase has lasted min_phase_s.
+		waves := inWaves(ctx, began, minimum, p.MaxWaves, func(wave int) {
+			burst(p.Concurrency, func(int) {
+				rec.boundedOp(ctx, mode, timeout, func(ctx context.Context, op *Op) error {
+					op.Output["wave"] = wave
+					ctx = withRun(ctx, &agentRun{id: runs.Add(1)})
+					return runner.runWith(ctx, p.Question, op.Output, cfg)
+				})
 			})
 		})
-		record := map[string]any{"mode": mode, "start_ns": start, "end_ns": time.Now().UnixNano()}
+		record := map[string]any{"mode": mode, "start_ns": start, "end_ns": time.Now().UnixNano(),
+			"waves": waves}
 		obs.record(record)
 		phases = append(phases, record)
 		return obs.close()

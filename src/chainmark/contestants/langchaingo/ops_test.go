@@ -62,11 +62,13 @@ func TestObservabilityRoundTrip(t *testing.T) {
 	_, srv, _, _ := backends(t)
 	params := wordAgentParams(1)
 	params["concurrency"], params["rounds"], params["timeout_s"] = 3, 2, 30.0
+	params["min_phase_s"], params["max_waves"] = 0.0, 1000
 	params["modes"] = []string{"bare", "logging", "otel"}
 	res, code := roundTrip(t, "ops.observability", params, endpointsFor(srv.URL, ""))
 	if code != 0 {
 		t.Fatalf("exit %d: %v", code, res["error"])
 	}
+	// No minimum phase length: one wave per phase.
 	ops := checkResult(t, res, "ops.observability", 18)
 	for _, op := range ops {
 		checkWordAgent(t, op["output"].(map[string]any))
@@ -86,7 +88,7 @@ func TestObservabilityRoundTrip(t *testing.T) {
 				inside++
 			}
 		}
-		if phase["mode"] != mode || inside != 3 {
+		if phase["mode"] != mode || inside != 3 || phase["waves"] != float64(1) {
 			t.Fatalf("phase %d: %v with %d operations", i, phase, inside)
 		}
 		switch mode {
@@ -103,6 +105,60 @@ func TestObservabilityRoundTrip(t *testing.T) {
 				t.Fatalf("otel phase %v, want %d spans", phase, 3*wordRunSpans)
 			}
 		}
+	}
+}
+
+// Each phase repeats its burst until it has lasted min_phase_s; its handler sees every wave.
+func TestObservabilityPhasesLastTheMinimum(t *testing.T) {
+	_, srv, _, _ := backends(t)
+	params := wordAgentParams(1)
+	params["concurrency"], params["rounds"], params["timeout_s"] = 2, 1, 30.0
+	params["min_phase_s"], params["max_waves"] = 0.15, 1000
+	params["modes"] = []string{"bare", "logging", "otel"}
+	res, code := roundTrip(t, "ops.observability", params, endpointsFor(srv.URL, ""))
+	if code != 0 {
+		t.Fatalf("exit %d: %v", code, res["error"])
+	}
+	rawOps, _ := res["operations"].([]any)
+	ops := checkResult(t, res, "ops.observability", len(rawOps))
+	phases, _ := res["outputs"].(map[string]any)["phases"].([]any)
+	if len(phases) != 3 {
+		t.Fatalf("phases %v", phases)
+	}
+	total := 0
+	for i, raw := range phases {
+		phase := raw.(map[string]any)
+		mode := phase["mode"].(string)
+		start, end := phase["start_ns"].(float64), phase["end_ns"].(float64)
+		var inside []map[string]any
+		for _, op := range ops {
+			if op["name"] == mode && op["start_ns"].(float64) >= start && op["end_ns"].(float64) <= end {
+				inside = append(inside, op)
+			}
+		}
+		waves, _ := phase["waves"].(float64)
+		n, ends := checkWaves(t, inside, 2)
+		if float64(n) != waves || n < 2 {
+			t.Fatalf("phase %d: says %v waves, its operations show %d (a fake burst lasts ms)", i, phase["waves"], n)
+		}
+		if end-start < 0.15e9 || ends[n-2]-start >= 0.15e9 {
+			t.Fatalf("phase %d lasted %.3f s; wave %d started %.3f s in", i, (end-start)/1e9, n-1,
+				(ends[n-2]-start)/1e9)
+		}
+		switch mode {
+		case "logging":
+			if phase["events"] != float64(n*2*wordRunLogged) {
+				t.Fatalf("logging phase %v, want %d events", phase, n*2*wordRunLogged)
+			}
+		case "otel":
+			if phase["spans"] != float64(n*2*wordRunSpans) {
+				t.Fatalf("otel phase %v, want %d spans", phase, n*2*wordRunSpans)
+			}
+		}
+		total += len(inside)
+	}
+	if total != len(ops) {
+		t.Fatalf("%d of %d operations lie in a phase", total, len(ops))
 	}
 }
 

@@ -119,11 +119,50 @@ func burst(n int, fn func(i int)) {
 	wg.Wait()
 }
 
+// waveLimits checks the minimum duration of repeated bursts (params.<name>, seconds; 0 runs
+// one wave) and params.max_waves (at least 1).
+func waveLimits(name string, minimumS float64, maxWaves int) (time.Duration, error) {
+	if minimumS < 0 {
+		return 0, fmt.Errorf("params.%s must not be negative, got %v", name, minimumS)
+	}
+	if maxWaves < 1 {
+		return 0, fmt.Errorf("params.max_waves must be at least 1, got %d", maxWaves)
+	}
+	return time.Duration(minimumS * float64(time.Second)), nil
+}
+
+// inWaves runs wave(0), wave(1), ... one after another until minimum has passed since origin
+// (always one, at most maxWaves; none starts once the time is reached, or once the run's
+// context has ended) and returns how many ran. origin is the instant of the start stamp the
+// result reports (the timed region's, a phase's), so the contestant and the verifier time
+// the same span. The Python twin is in_waves.
+func inWaves(ctx context.Context, origin time.Time, minimum time.Duration, maxWaves int, wave func(n int)) int {
+	n := 0
+	for {
+		wave(n)
+		n++
+		if n >= maxWaves || time.Since(origin) >= minimum || ctx.Err() != nil {
+			return n
+		}
+	}
+}
+
+// instantOf is the wall-clock epoch stamp wallNs as a time.Time with a monotonic reading
+// (from one clock read), so time.Since measures from it however long ago it was taken.
+func instantOf(wallNs int64) time.Time {
+	now := time.Now()
+	return now.Add(-time.Duration(now.UnixNano() - wallNs))
+}
+
 func concurrentRAG(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error {
 	if p.Concurrency <= 0 || len(p.Queries) == 0 {
 		return errors.New("params.concurrency must be positive and params.queries non-empty")
 	}
 	timeout, err := seconds("timeout_s", p.TimeoutS)
+	if err != nil {
+		return err
+	}
+	minimum, err := waveLimits("min_duration_s", p.MinDurationS, p.MaxWaves)
 	if err != nil {
 		return err
 	}
@@ -136,22 +175,25 @@ func concurrentRAG(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) 
 	}
 	opts := chainOptions(p)
 	rec.Begin()
-	burst(p.Concurrency, func(i int) {
-		query := p.Queries[i%len(p.Queries)]
-		rec.boundedOp(ctx, "qa", timeout, func(ctx context.Context, op *Op) error {
-			answer, err := chains.Call(ctx, qa, map[string]any{"query": query}, opts...)
-			if err != nil {
-				return err
-			}
-			text, ok := answer["text"].(string)
-			if !ok {
-				return fmt.Errorf("retrieval QA returned no text: %v", answer["text"])
-			}
-			sources, _ := answer["source_documents"].([]schema.Document)
-			op.Output["query"] = query
-			op.Output["text"] = text
-			op.Output["documents"] = len(sources)
-			return nil
+	inWaves(ctx, instantOf(*rec.measureStart), minimum, p.MaxWaves, func(wave int) {
+		burst(p.Concurrency, func(i int) {
+			query := p.Queries[i%len(p.Queries)]
+			rec.boundedOp(ctx, "qa", timeout, func(ctx context.Context, op *Op) error {
+				op.Output["wave"] = wave
+				answer, err := chains.Call(ctx, qa, map[string]any{"query": query}, opts...)
+				if err != nil {
+					return err
+				}
+				text, ok := answer["text"].(string)
+				if !ok {
+					return fmt.Errorf("retrieval QA returned no text: %v", answer["text"])
+				}
+				sources, _ := answer["source_documents"].([]schema.Document)
+				op.Output["query"] = query
+				op.Output["text"] = text
+				op.Output["documents"] = len(sources)
+				return nil
+			})
 		})
 	})
 	rec.End()
@@ -169,6 +211,10 @@ func concurrentAgent(ctx context.Context, p *Params, e *Endpoints, rec *Recorder
 	if err != nil {
 		return err
 	}
+	minimum, err := waveLimits("min_duration_s", p.MinDurationS, p.MaxWaves)
+	if err != nil {
+		return err
+	}
 	runner := &agentRunner{params: p, opts: chainOptions(p)}
 	if err := rec.Setup(func() (err error) {
 		runner.llm, err = newLLM(e)
@@ -177,9 +223,12 @@ func concurrentAgent(ctx context.Context, p *Params, e *Endpoints, rec *Recorder
 		return err
 	}
 	rec.Begin()
-	burst(p.Concurrency, func(int) {
-		rec.boundedOp(ctx, "agent", timeout, func(ctx context.Context, op *Op) error {
-			return runner.run(ctx, p.Question, op.Output)
+	inWaves(ctx, instantOf(*rec.measureStart), minimum, p.MaxWaves, func(wave int) {
+		burst(p.Concurrency, func(int) {
+			rec.boundedOp(ctx, "agent", timeout, func(ctx context.Context, op *Op) error {
+				op.Output["wave"] = wave
+				return runner.run(ctx, p.Question, op.Output)
+			})
 		})
 	})
 	rec.End()
