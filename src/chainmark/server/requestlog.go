@@ -8,7 +8,9 @@ import (
 
 // The per-request log behind /chainmark/requests. A harness subtracts these server times from
 // what its clients measured to get a framework's overhead, so each window runs from the moment
-// the request's headers were read to the moment its last body byte was flushed.
+// the request's headers were read to the moment its last body byte was handed to the connection
+// (the time is read just before the write that lets it go: a client can stop its clock once the
+// byte arrives, and the handler's goroutine may run again only later).
 
 const (
 	defaultLogCapacity = 200_000

@@ -21,9 +21,10 @@ func TestLogRecordMatchesClient(t *testing.T) {
 	ts := newTestServer(t)
 	for _, stream := range []bool{false, true} {
 		seq := ts.nextSeq()
-		start := time.Now().UnixNano()
+		t0 := time.Now()
 		r := ts.post("/api/generate", fmt.Sprintf(`{"model": "synthetic:slow", "prompt": %q, "stream": %v, "options": {"num_predict": 6}}`, question, stream))
-		end := time.Now().UnixNano()
+		t1 := time.Now()
+		start, end := t0.UnixNano(), t1.UnixNano()
 		var text string
 		final := map[string]any{}
 		if stream {
@@ -62,11 +63,14 @@ func TestLogRecordMatchesClient(t *testing.T) {
 			t.Fatalf("record: %v", e)
 		}
 		startNS, endNS := int64(e["start_ns"].(float64)), int64(e["end_ns"].(float64))
-		// float64 loses the last digits of a Unix time in ns, hence a microsecond of margin at
-		// the start. At the end, this in-process Go client can read the last byte and stop its
-		// clock before the server's goroutine, just back from write(2), reads its own: allow a
-		// scheduling delay (a Python client takes far longer to process what it read).
-		if float64(startNS) < float64(start)-1e3 || startNS > endNS || float64(endNS) > float64(end)+1e6 {
+		// No margin for scheduling: the server takes its end time before it writes the last
+		// byte (TestLogWindowEndsBeforeTheClientsLastByte), so even a client that stops its
+		// clock the instant that byte arrives ends later. Only a step of the wall clock during
+		// the request can move start_ns and end_ns against the client's times, by at most the
+		// step. float64 drops the last digits of a Unix time in ns, but rounding never reverses
+		// an order, so the comparisons hold after it.
+		step := float64(wallStepBack(t0, t1))
+		if float64(startNS) < float64(start)-step || startNS > endNS || float64(endNS) > float64(end)+step {
 			t.Fatalf("stream %v: window [%d, %d] not inside the client's [%d, %d]: start %+d end %+d", stream, startNS, endNS, start, end, startNS-start, endNS-end)
 		}
 		if math.Abs(e["server_s"].(float64)-float64(endNS-startNS)/1e9) > 1e-5 {

@@ -116,7 +116,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // finish runs after every logged request, panics included: it makes sure the client got an
-// answer, takes the end time once the last byte is flushed, and logs the request.
+// answer, flushes what is left, and logs the request with the moment its last byte was handed
+// over as the end.
 func (s *Server) finish(x *exchange) {
 	if p := recover(); p != nil {
 		s.logger.Printf("panic serving %s %s: %v\n%s", x.rec.method, x.rec.path, p, debug.Stack())
@@ -135,7 +136,10 @@ func (s *Server) finish(x *exchange) {
 	// The end is the moment the last piece was handed to the connection (the client may read
 	// it and stop its own clock right away), as the start plus the monotonic elapsed time, so
 	// the window is exactly as long as the durations reported in the response and a clock step
-	// cannot skew it.
+	// cannot skew it. So end_ns is not a second reading of the wall clock: if the wall clock is
+	// set back during the request, end_ns lies later than a client's wall-clock reading of the
+	// same instant, by up to the step (the one way it can pass a client's end time).
+	// TestLogWindowEndsBeforeTheClientsLastByte holds the window inside the client's.
 	end := x.flushedAt
 	if end.IsZero() || x.rec.bytesOut > x.flushedBytes {
 		end = time.Now()
@@ -317,8 +321,8 @@ func (x *exchange) flush() error {
 	return nil
 }
 
-// send writes a whole (non-streamed) response and flushes it, so the log's end time is taken
-// after the client could have read it.
+// send writes a whole (non-streamed) response and flushes it; the log's end is when its bytes
+// were handed over, before the client could have read them.
 func (x *exchange) send(status int, contentType []string, body []byte) error {
 	h := x.w.Header()
 	h["Content-Type"] = contentType
