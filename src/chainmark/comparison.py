@@ -112,6 +112,7 @@ def compare(a: Group, b: Group, metric: str) -> Comparison | None:
 
 
 def contestant_order(results: RunResults) -> list[str]:
+    """The header's contestants in its order, then any others the records name, by name."""
     listed = list(results.header.contestants)
     return listed + sorted({r.contestant for r in results.records} - set(listed))
 

@@ -16,7 +16,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from chainmark import claims, claims_view, tables
-from chainmark.comparison import Comparison, comparisons
+from chainmark.comparison import Comparison, comparisons, contestant_order
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
 from chainmark.rounds import Estimate
 from chainmark.scenarios import BY_NAME, SCENARIOS
@@ -86,13 +86,6 @@ def _md_row(cells: Iterable[str]) -> str:
 
 
 # --- who is who -----------------------------------------------------------------------------
-
-
-def contestant_order(results: RunResults) -> list[str]:
-    """The header's contestants in its order, then any others the records name, by name."""
-    listed = list(results.header.contestants)
-    others = sorted({r.contestant for r in results.records} - set(listed))
-    return listed + others
 
 
 def article_side(results: RunResults, contestant: str) -> str | None:
