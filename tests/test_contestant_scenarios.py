@@ -151,7 +151,7 @@ def test_a_contestants_file_without_scenarios_asks_the_program_once(tmp_path):
     assert not mine.implements("llm.ttft")
     assert mine.scenarios == {"llm.latency"}
 
-    plan = build(Selection(contestants=["mine"], contestants_file=path))
+    plan = build(Selection(contestants=["mine"], contestants_file=path, rounds=1))
     assert [(r.scenario.name, r.contestant.name) for r in plan.runs] == [("llm.latency", "mine")]
     plan = build(Selection(scenarios=["llm.latency", "llm.ttft"], contestants=["mine"],
                            contestants_file=path))
@@ -167,7 +167,7 @@ def test_scenarios_given_in_the_file_are_used_and_the_program_is_not_asked(tmp_p
     [mine] = load_external(path)
     assert mine.implemented == {"llm.ttft", "rag.prepare"}
     assert mine.scenarios == {"llm.ttft"}
-    assert [r.scenario.name for r in build(Selection(contestants=["mine"],
+    assert [r.scenario.name for r in build(Selection(contestants=["mine"], rounds=1,
                                                      contestants_file=path)).runs] == ["llm.ttft"]
     assert not Path(command[1] + ".asked").exists()
 

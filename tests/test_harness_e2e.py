@@ -172,6 +172,14 @@ def test_model_missing_on_the_server_is_refused_before_running(tmp_path, llm_ser
     assert "does not serve llama3:8b" in done.stderr
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    """A process may exit (or be a zombie) between listing and reading: then it has none."""
+    try:
+        return process.cmdline()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return []
+
+
 def test_ctrl_c_stops_every_process_and_keeps_results(tmp_path):
     out = tmp_path / "run"
     script = tmp_path / "slow.py"
@@ -190,7 +198,7 @@ def test_ctrl_c_stops_every_process_and_keeps_results(tmp_path):
     started: list[psutil.Process] = []
     while time.monotonic() < deadline:
         started = harness.children(recursive=True)
-        if any("slow.py" in " ".join(p.cmdline()) for p in started if p.is_running()):
+        if any("slow.py" in " ".join(_cmdline(p)) for p in started):
             break
         time.sleep(0.2)
     else:
