@@ -56,6 +56,23 @@ class Recorder:
     def end(self) -> None:
         self.measure_end_ns = time.time_ns()
 
+    def iterations(self, params: dict[str, Any]) -> Iterator[int]:
+        """The timed loop's counter: ``params["iterations"]`` at least; then, while the loop has
+        run for less than ``params["min_round_s"]``, more, up to ``max_round_iterations``.
+
+        pyperf sizes its loops the same way: on a zero-latency model one call is a millisecond,
+        and a figure needs enough work for the clock to mean something. Without those params
+        it yields exactly ``iterations``.
+        """
+        least = params["iterations"]
+        floor_s = params.get("min_round_s") or 0.0
+        cap = max(least, params.get("max_round_iterations") or least)
+        start = time.perf_counter()
+        done = 0
+        while done < least or (done < cap and time.perf_counter() - start < floor_s):
+            yield done
+            done += 1
+
     @contextmanager
     def op(self, name: str = "op") -> Iterator[Op]:
         """Times the body; an exception marks the operation failed and is recorded, not raised.
@@ -150,11 +167,15 @@ def run(
         # tracemalloc slows allocation-heavy code a lot, so only scenarios that ask for it
         # (memory studies) pay for it; the harness measures RSS from outside for everyone.
         trace = bool(request["params"].get("tracemalloc"))
-        if trace:
-            tracemalloc.start()
         gc_before = [s["collections"] for s in gc.get_stats()]
         try:
-            resolve(scenario)(request["params"], request["endpoints"], recorder)
+            function = resolve(scenario)
+            # Started after the scenario's imports: tracing them (LangChain's take seconds)
+            # would cost far more than the conversation it is there to measure, and count
+            # the modules' memory as the scenario's.
+            if trace:
+                tracemalloc.start()
+            function(request["params"], request["endpoints"], recorder)
         except Exception:
             result["error"] = traceback.format_exc(limit=8)
             exit_code = 1

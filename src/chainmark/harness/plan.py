@@ -182,6 +182,10 @@ def _build(selection: Selection) -> Plan:
                     except OverrideError as exc:
                         raise PlanError(str(exc)) from None
                     params[key] = value
+            # --iterations is an exact count (pyperf's --loops): no sizing on top of it.
+            if selection.iterations is not None and "min_round_s" not in selection.overrides:
+                params.pop("min_round_s", None)
+                params.pop("max_round_iterations", None)
             for model in selection.models or [scenario.default_model]:
                 runs.append(
                     PlannedRun(

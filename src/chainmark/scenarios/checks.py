@@ -18,10 +18,16 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def operations(e: Evidence, per_iteration: int = 1) -> None:
-    """`iterations × per_iteration` operations, every one successful."""
-    expected = e.params["iterations"] * per_iteration
-    if len(e.operations) != expected:
-        e.fail(f"expected {expected} operations, got {len(e.operations)}")
+    """`iterations × per_iteration` operations, every one successful; a sized scenario
+    (`min_round_s`) may run more iterations, up to `max_round_iterations`."""
+    least = e.params["iterations"]
+    most = max(least, e.params.get("max_round_iterations") or least) \
+        if e.params.get("min_round_s") else least
+    count = len(e.operations)
+    if count % per_iteration or not least <= count // per_iteration <= most:
+        wanted = (f"{least * per_iteration}" if most == least
+                  else f"{least * per_iteration} to {most * per_iteration}")
+        e.fail(f"expected {wanted} operations, got {count}")
     for i, op in enumerate(e.operations):
         if not op.ok:
             e.fail(f"operation {i} ({op.name}) failed: {op.error}")

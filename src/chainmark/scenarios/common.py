@@ -50,9 +50,19 @@ LONG_PROMPT = (
 
 
 
+# Enough measured work per round for the clock to mean something, as pyperf sizes its loops:
+# after its `iterations`, a round of a sized scenario goes on until it has measured
+# MIN_ROUND_S, up to MAX_ROUND_ITERATIONS. On the real or the paced model one call already
+# takes longer, so this only lengthens rounds on the zero-latency model, where a call is a
+# millisecond of framework and HTTP: 3 rounds then hold at least ~1 s of work per figure.
+MIN_ROUND_S = 0.35
+MAX_ROUND_ITERATIONS = 200
+SIZED: dict[str, Any] = {"min_round_s": MIN_ROUND_S, "max_round_iterations": MAX_ROUND_ITERATIONS}
+
+
 def llm_params(iterations: int, warmup: int, num_predict: int, **extra: Any) -> dict[str, Any]:
     return {"iterations": iterations, "warmup": warmup, "num_predict": num_predict,
-            **SAMPLING, **extra}
+            **SAMPLING, **SIZED, **extra}
 
 
 # The classic ReAct prompt (hwchase17/react), sent to every contestant so all show the model

@@ -12,7 +12,13 @@ from pydantic import Field
 
 from chainmark.harness.server_log import EMBED_PATHS
 from chainmark.scenarios import checks
-from chainmark.scenarios.common import QUICK_WARMUP_SLOW_CALLS, SPLIT, TextOutput, llm_params
+from chainmark.scenarios.common import (
+    QUICK_WARMUP_SLOW_CALLS,
+    SIZED,
+    SPLIT,
+    TextOutput,
+    llm_params,
+)
 from chainmark.scenarios.evidence import Evidence, Truths
 from chainmark.scenarios.spec import ANY_OPERATION, Output, Published, Scenario
 
@@ -72,7 +78,8 @@ SPLIT_SCENARIO = Scenario(
     derive=split_rates,
     needs_corpus=True,
     # Splitting needs no model, but the registry still names one for the record.
-    params={"seed": {**SPLIT, "iterations": 5}, "quick": {**SPLIT, "iterations": 5}},
+    params={"seed": {**SPLIT, "iterations": 5, **SIZED},
+            "quick": {**SPLIT, "iterations": 5, **SIZED}},
     published=(
         Published("latency_s", "s", 0.1512, 3.5476, "per run"),
         Published("mb_per_s", "MB/s", 66.47, 2.83),
@@ -249,8 +256,8 @@ RETRIEVE = Scenario(
     needs_corpus=True,
     needs_collection=True,
     params={
-        "seed": {"iterations": 100, "warmup": 3, "query": RAG_QUERY, "k": 5},
-        "quick": {"iterations": 12, "warmup": 1, "query": RAG_QUERY, "k": 5},
+        "seed": {"iterations": 100, "warmup": 3, "query": RAG_QUERY, "k": 5, **SIZED},
+        "quick": {"iterations": 12, "warmup": 1, "query": RAG_QUERY, "k": 5, **SIZED},
     },
     published=(
         Published("latency_s", "s", 0.2378, 0.34852, "std Go 5.9 ms, Python 18.55 ms"),

@@ -20,6 +20,7 @@ from chainmark.scenarios.common import (
     SAMPLING,
     SINGLE_EXPECT,
     SINGLE_QUESTION,
+    SIZED,
     SKY_PROMPT,
     AgentOutput,
     TextOutput,
@@ -280,7 +281,7 @@ TOOL_FAILURE = Scenario(
     model_kind=ModelKind.SCRIPTED,
     params={
         # quick: one run per round, no warm-up (seconds of paced model time each).
-        profile: {**agent_params(SINGLE_QUESTION, n, warmup), "failing_tool": "word",
+        profile: {**agent_params(SINGLE_QUESTION, n, warmup), **SIZED, "failing_tool": "word",
                   "failure_message": "simulated tool failure"}
         for profile, n, warmup in (("seed", 10, 1), ("quick", 3, QUICK_WARMUP_SLOW_CALLS))
     },
@@ -321,7 +322,8 @@ PARSE_ERROR = Scenario(
     # The scripted model's first reply in every run lacks its Action Input line.
     default_model_override="synthetic-malformed:smollm2-cpu",
     params={
-        profile: {**agent_params(SINGLE_QUESTION, n, warmup), "handle_parsing_errors": True}
+        profile: {**agent_params(SINGLE_QUESTION, n, warmup), **SIZED,
+                  "handle_parsing_errors": True}
         for profile, n, warmup in (("seed", 10, 1), ("quick", 3, QUICK_WARMUP_SLOW_CALLS))
     },
     expect={"answer_contains": SINGLE_EXPECT["answer_contains"]},

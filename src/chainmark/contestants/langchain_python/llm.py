@@ -27,7 +27,7 @@ def llm_latency(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder
     for _ in range(params["warmup"]):
         llm.invoke(prompt)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("invoke") as op:
             op.output["text"] = llm.invoke(prompt)
     rec.end()
@@ -41,7 +41,7 @@ def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -
         for _chunk in llm.stream(prompt):
             pass
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("stream") as op:
             parts: list[str] = []
             ttft_ns = None

@@ -61,7 +61,7 @@ def rag_split(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
         docs = TextLoader(params["corpus"]["large_document"], encoding="utf-8").load()
         splitter = _splitter(params)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("split") as op:
             chunks = splitter.split_documents(docs)
             op.output["chunks"] = len(chunks)
@@ -97,7 +97,7 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
         loop = asyncio.new_event_loop()
     rec.outputs["texts"] = len(texts)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("sequential") as op:
             # One call with every chunk: batching, if any, is the framework's business.
             op.output.update(_vectors_output(embeddings.embed_documents(texts)))
@@ -133,7 +133,7 @@ def _ingest(
 def rag_ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     client = _chroma_client(endpoints)
     rec.begin()
-    for i in range(params["iterations"]):
+    for i in rec.iterations(params):
         collection = f"{params['collection']}-{i}"
         try:
             _ingest(params, endpoints, rec, collection)
@@ -158,7 +158,7 @@ def rag_retrieve(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorde
     for _ in range(params["warmup"]):
         retriever.invoke(params["query"])
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("retrieve") as op:
             found = retriever.invoke(params["query"])
             op.output.update(
@@ -180,7 +180,7 @@ def rag_e2e(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
     for _ in range(params["warmup"]):
         qa.invoke({"query": params["query"]})
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("qa") as op:
             answer = qa.invoke({"query": params["query"]})
             op.output.update(

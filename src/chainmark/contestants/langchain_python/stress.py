@@ -173,7 +173,7 @@ def timeout(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
         # One loop for every iteration: the async client's connections belong to it.
         loop = asyncio.new_event_loop()
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("timeout") as op:
             try:
                 text = loop.run_until_complete(
@@ -205,7 +205,7 @@ def tool_failure(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorde
         runner = AgentRunner(params, endpoints)
     failing = {params["failing_tool"]: _failing(params["failure_message"])}
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("agent") as op:
             counter = Counter()
             executor = runner.executor(counter, replace=failing)
@@ -223,7 +223,7 @@ def parse_error(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder
         runner = AgentRunner(params, endpoints,
                              handle_parsing_errors=params["handle_parsing_errors"])
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("agent") as op:
             counter = Counter()
             try:

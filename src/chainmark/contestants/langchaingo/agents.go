@@ -223,7 +223,7 @@ func runAgent(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("agent", func(op *Op) error {
 			return runner.run(ctx, p.Question, op.Output)
 		})
@@ -295,7 +295,7 @@ func workflowRouter(ctx context.Context, p *Params, e *Endpoints, rec *Recorder)
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		for _, q := range p.Queries {
 			rec.Op("route", func(op *Op) error { return route(q, op.Output) })
 		}

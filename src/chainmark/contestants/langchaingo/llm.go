@@ -57,7 +57,7 @@ func llmLatency(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) err
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("invoke", func(op *Op) error {
 			text, err := llms.GenerateFromSinglePrompt(ctx, llm, p.Prompt, opts...)
 			if err != nil {
@@ -98,7 +98,7 @@ func llmTTFT(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error 
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("stream", func(op *Op) error {
 			var text strings.Builder
 			chunks := 0

@@ -58,28 +58,31 @@ type Corpus struct {
 
 // Params is the union of every implemented scenario's parameters; each scenario reads its own.
 type Params struct {
-	Iterations  int      `json:"iterations"`
-	Warmup      int      `json:"warmup"`
-	Prompt      string   `json:"prompt"`
-	NumPredict  int      `json:"num_predict"`
-	Temperature float64  `json:"temperature"`
-	Seed        int      `json:"seed"`
-	ChunkSize   int      `json:"chunk_size"`
-	ChunkOver   int      `json:"chunk_overlap"`
-	MaxChunks   *int     `json:"max_chunks"`
-	BatchSize   int      `json:"batch_size"`
-	Workers     int      `json:"workers"`
-	Corpus      Corpus   `json:"corpus"`
-	Collection  string   `json:"collection"`
-	Query       string   `json:"query"`
-	K           int      `json:"k"`
-	Question    string   `json:"question"`
-	ReactPrompt string   `json:"react_prompt"`
-	MaxIter     int      `json:"max_iterations"`
-	RouterPrmt  string   `json:"router_prompt"`
-	MathPrompt  string   `json:"math_prompt"`
-	ProsePrompt string   `json:"prose_prompt"`
-	Queries     []string `json:"queries"`
+	Iterations int `json:"iterations"`
+	// Loop sizing (see Loop): a round's minimum measured time, and a cap on its iterations.
+	MinRoundS          float64  `json:"min_round_s"`
+	MaxRoundIterations int      `json:"max_round_iterations"`
+	Warmup             int      `json:"warmup"`
+	Prompt             string   `json:"prompt"`
+	NumPredict         int      `json:"num_predict"`
+	Temperature        float64  `json:"temperature"`
+	Seed               int      `json:"seed"`
+	ChunkSize          int      `json:"chunk_size"`
+	ChunkOver          int      `json:"chunk_overlap"`
+	MaxChunks          *int     `json:"max_chunks"`
+	BatchSize          int      `json:"batch_size"`
+	Workers            int      `json:"workers"`
+	Corpus             Corpus   `json:"corpus"`
+	Collection         string   `json:"collection"`
+	Query              string   `json:"query"`
+	K                  int      `json:"k"`
+	Question           string   `json:"question"`
+	ReactPrompt        string   `json:"react_prompt"`
+	MaxIter            int      `json:"max_iterations"`
+	RouterPrmt         string   `json:"router_prompt"`
+	MathPrompt         string   `json:"math_prompt"`
+	ProsePrompt        string   `json:"prose_prompt"`
+	Queries            []string `json:"queries"`
 
 	Tools map[string]ToolSpec `json:"tools"`
 

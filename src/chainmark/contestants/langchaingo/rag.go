@@ -131,7 +131,7 @@ func ragSplit(ctx context.Context, p *Params, _ *Endpoints, rec *Recorder) error
 		return err
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("split", func(op *Op) error {
 			chunks, err := textsplitter.SplitDocuments(splitter, docs)
 			if err != nil {
@@ -206,7 +206,7 @@ func ragEmbed(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error
 	}
 	rec.outputs["texts"] = len(texts)
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		// Each run gets its own copy: langchaingo's embedder rewrites its argument in place.
 		rec.Op("sequential", func(op *Op) error {
 			// One call with every chunk: batching, if any, is the framework's business.
@@ -293,7 +293,7 @@ func ragIngest(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) erro
 		return err
 	}
 	rec.Begin()
-	for i := range p.Iterations {
+	for i := range p.Loop() {
 		collection := p.Collection + "-" + strconv.Itoa(i)
 		err := ingest(ctx, p, e, rec, collection)
 		// Deleted whatever happened; a collection that was never created is not an error.
@@ -357,7 +357,7 @@ func ragRetrieve(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) er
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("retrieve", func(op *Op) error {
 			found, err := retriever.GetRelevantDocuments(ctx, p.Query)
 			if err != nil {
@@ -409,7 +409,7 @@ func ragE2E(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error {
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("qa", func(op *Op) error {
 			answer, err := ask()
 			if err != nil {

@@ -40,7 +40,7 @@ func resilienceTimeout(ctx context.Context, p *Params, e *Endpoints, rec *Record
 	opts := callOptions(p)
 	healthOpts := []llms.CallOption{llms.WithMaxTokens(1), llms.WithTemperature(0)}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("timeout", func(op *Op) error {
 			callCtx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
@@ -117,7 +117,7 @@ func toolFailure(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) er
 		return err
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("agent", func(op *Op) error {
 			out := map[string]any{}
 			if err := runner.runWith(ctx, p.Question, out, cfg); err != nil {
@@ -165,7 +165,7 @@ func parseError(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) err
 		cfg.parseErrors = agents.NewParserErrorHandler(parseComplaint)
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("agent", func(op *Op) error {
 			out := map[string]any{}
 			if err := runner.runWith(ctx, p.Question, out, cfg); err != nil {

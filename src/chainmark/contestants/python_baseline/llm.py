@@ -59,7 +59,7 @@ def llm_latency(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder
     for _ in range(params["warmup"]):
         _generate(client, body)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("generate") as op:
             op.output["text"] = _generate(client, body)
     rec.end()
@@ -72,7 +72,7 @@ def llm_ttft(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -
     for _ in range(params["warmup"]):
         _stream(client, body)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("stream") as op:
             parts = _stream(client, body, op)
             op.output.update(text="".join(parts), chunks=len(parts))
