@@ -32,6 +32,7 @@ from chainmark.harness.records import (
     ServerSummary,
     Status,
 )
+from chainmark.scenarios.spec import DEFAULT_PROFILE
 from chainmark.stats import summarize
 
 LONG_MODEL = "synthetic-malformed:smollm2-cpu"
@@ -164,7 +165,8 @@ def test_matrix_from_data_at_every_width():
     implemented = {c.name: frozenset({"llm.latency"}) for c in contestants}
     implemented[contestants[-1].name] = None  # cannot say: shown as "?"
     fit = tables.contestant_matrix(scenarios.SCENARIOS, contestants, implemented)
-    names = ({s.name for s in scenarios.SCENARIOS} | {s.default_model for s in scenarios.SCENARIOS}
+    names = ({s.name for s in scenarios.SCENARIOS}
+             | {s.model_for(DEFAULT_PROFILE) for s in scenarios.SCENARIOS}
              | {c.name for c in contestants})
     for width in (50, 80, 120, 200, None):
         check(render(fit, width), width or 80, names)
@@ -187,7 +189,8 @@ def chainmark_list(columns: int | None) -> str:
 def test_chainmark_list(columns: int | None):
     text = chainmark_list(columns)
     contestants = all_contestants(None)
-    names = ({s.name for s in scenarios.SCENARIOS} | {s.default_model for s in scenarios.SCENARIOS}
+    names = ({s.name for s in scenarios.SCENARIOS}
+             | {s.model_for(DEFAULT_PROFILE) for s in scenarios.SCENARIOS}
              | set(contestants))
     check(text, columns or 80, names)
     for c in contestants.values():  # who is who, whatever the layout

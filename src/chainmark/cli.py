@@ -26,6 +26,7 @@ from chainmark.harness import results_file
 from chainmark.harness.plan import PlanError, PlannedRun, Selection, build, parse_override
 from chainmark.harness.records import ScenarioRecord, Status
 from chainmark.harness.suite import run_plan
+from chainmark.scenarios.spec import DEFAULT_PROFILE
 
 app = typer.Typer(
     help="chainmark: the same LLM-application scenarios, through several frameworks, "
@@ -165,7 +166,9 @@ def run(
     contestant: Annotated[
         str | None, typer.Option("--contestant", "-c", help="Comma-separated contestant names.")
     ] = None,
-    profile: Annotated[str, typer.Option(help="Parameter profile: quick or seed.")] = "quick",
+    profile: Annotated[
+        str, typer.Option(help="Parameter profile: quick or seed.")
+    ] = DEFAULT_PROFILE,
     model: Annotated[
         str | None,
         typer.Option(help="Model(s) for every scenario, comma-separated to compare several in "

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from chainmark import scenarios
-from chainmark.scenarios.spec import ANY_OPERATION
+from chainmark.scenarios.spec import ANY_OPERATION, PROFILES
 
 PART_TITLES = {1: "Core LLM", 2: "RAG", 3: "Agents and workflows", 4: "Stress and resilience",
                5: "Operational cost"}
@@ -77,7 +77,9 @@ def render() -> str:
     for part in sorted({s.part for s in scenarios.SCENARIOS}):
         out += [f"## Part {part}: {PART_TITLES.get(part, '')}".rstrip(": "), ""]
         for s in (s for s in scenarios.SCENARIOS if s.part == part):
-            traits = [f"default model `{s.default_model}`",
+            models = " · ".join(f"{profile} `{s.model_for(profile)}`" for profile in PROFILES) \
+                if s.profile_models else f"`{s.default_model}`"
+            traits = [f"default model {models}",
                       f"primary metric `{s.primary_metric}`"]
             traits += [t for t, on in (("needs Chroma", s.needs_chroma),
                                        ("reads the corpus", s.needs_corpus),

@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chainmark.scenarios import Scenario
+from chainmark.scenarios.spec import DEFAULT_PROFILE
 
 
 class Flow:
@@ -278,7 +279,8 @@ def contestant_matrix(scenarios: Sequence[Scenario], contestants: Sequence[Conte
     wide = Flat(
         cols=[Col("scenario"), Col("default model"),
               *(Col(n, justify="center") for n in names), Col("title", wrap=True)],
-        rows=[[s.name, s.default_model, *(_mark(implemented[n], s.name) for n in names),
+        rows=[[s.name, s.model_for(DEFAULT_PROFILE),
+               *(_mark(implemented[n], s.name) for n in names),
                s.title] for s in scenarios],
         title=MATRIX_TITLE,
         after=[_about(c) for c in contestants],
@@ -287,7 +289,7 @@ def contestant_matrix(scenarios: Sequence[Scenario], contestants: Sequence[Conte
     numbered = Flat(
         cols=[Col("scenario / default model"), *(Col(k, justify="center") for k in keys),
               Col("title", wrap=True)],
-        rows=[[stacked(s.name, Text(s.default_model, style="dim")),
+        rows=[[stacked(s.name, Text(s.model_for(DEFAULT_PROFILE), style="dim")),
                *(_mark(implemented[n], s.name) for n in names), s.title] for s in scenarios],
         title=MATRIX_TITLE,
         after=[_about(c, k) for k, c in zip(keys, contestants, strict=True)],
@@ -296,7 +298,7 @@ def contestant_matrix(scenarios: Sequence[Scenario], contestants: Sequence[Conte
     for s in scenarios:
         line = Text()
         line.append(s.name, style="bold")
-        line.append(f" ({s.default_model}): {s.title}")
+        line.append(f" ({s.model_for(DEFAULT_PROFILE)}): {s.title}")
         for n in names:
             line.append("  ")
             line.append_text(_mark(implemented[n], s.name))

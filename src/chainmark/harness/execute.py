@@ -158,6 +158,7 @@ def execute(
     except BuildError as exc:
         return finish(Status.ERROR, str(exc))
     if server_log is not None:
+        server_log.evict_prompt_cache()
         server_log.mark()
     cpu_before = server_log.cpu_s() if server_log is not None else None
     try:

@@ -186,7 +186,7 @@ def _build(selection: Selection) -> Plan:
             if selection.iterations is not None and "min_round_s" not in selection.overrides:
                 params.pop("min_round_s", None)
                 params.pop("max_round_iterations", None)
-            for model in selection.models or [scenario.default_model]:
+            for model in selection.models or [scenario.model_for(selection.profile)]:
                 runs.append(
                     PlannedRun(
                         scenario=scenario,

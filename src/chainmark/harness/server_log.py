@@ -7,6 +7,7 @@ and server-side checks are simply not reported.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,18 @@ class ServerLog:
     def mark(self) -> None:
         """Skips everything logged so far, so the next read covers only what follows."""
         self.read()
+
+    def evict_prompt_cache(self) -> None:
+        """Empties the paced synthetic models' imitation of the model's prompt cache, so each
+        run starts as if its model had just been loaded: whichever contestant ran before (and
+        how its framework renders the same prompt) then neither charges nor spares this run's
+        first prompt. Real Ollama behind the proxy keeps its own cache; its scenarios warm up.
+        """
+        if not self.available:
+            return
+        # An older or foreign server has nothing to evict: the run goes on.
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(f"{self.base}/chainmark/evict", timeout=10)
 
     def read(self) -> list[ServerRequest] | None:
         if not self.available:

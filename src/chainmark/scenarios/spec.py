@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from chainmark.scenarios.evidence import Evidence, Truths
 
 PROFILES = ("quick", "seed")
+# The profile a run uses unless told otherwise (`chainmark run --profile`).
+DEFAULT_PROFILE = "quick"
 REAL_MODEL = "smollm2:135m"
 SCRIPTED_MODEL = "synthetic:smollm2-cpu"
 OVERHEAD_MODEL = "synthetic"
@@ -95,6 +97,9 @@ class Scenario:
     model_kind: ModelKind = ModelKind.REAL
     # A model family other than the kind's default (e.g. the deliberately malformed agent).
     default_model_override: str | None = None
+    # Another default model in one profile (e.g. quick runs a check the article published no
+    # figure for on the zero-latency model, where the paced one would only add seconds).
+    profile_models: dict[str, str] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout_s: dict[str, float] = field(default_factory=lambda: {"quick": 300, "seed": 7200})
     published: tuple[Published, ...] = ()
@@ -138,6 +143,10 @@ class Scenario:
     @property
     def default_model(self) -> str:
         return self.default_model_override or DEFAULT_MODELS[self.model_kind]
+
+    def model_for(self, profile: str) -> str:
+        """The model a run of this profile uses unless the user names one."""
+        return self.profile_models.get(profile, self.default_model)
 
     def served_paths(self, operation: str) -> tuple[str, ...]:
         return self.serves.get(operation, self.serves.get(ANY_OPERATION, ()))

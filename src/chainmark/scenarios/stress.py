@@ -16,7 +16,6 @@ from chainmark.scenarios import checks
 from chainmark.scenarios.common import (
     MULTI_EXPECT,
     MULTI_QUESTION,
-    QUICK_WARMUP_SLOW_CALLS,
     SAMPLING,
     SINGLE_EXPECT,
     SINGLE_QUESTION,
@@ -29,7 +28,15 @@ from chainmark.scenarios.common import (
     react_probe,
 )
 from chainmark.scenarios.evidence import Evidence
-from chainmark.scenarios.spec import ANY_OPERATION, PROFILES, ModelKind, Output, Published, Scenario
+from chainmark.scenarios.spec import (
+    ANY_OPERATION,
+    OVERHEAD_MODEL,
+    PROFILES,
+    ModelKind,
+    Output,
+    Published,
+    Scenario,
+)
 
 STRESS_QUERIES = [
     "What are the main themes?",
@@ -279,11 +286,13 @@ TOOL_FAILURE = Scenario(
     verify=verify_tool_failure,
     serves={ANY_OPERATION: GENERATION_PATHS},
     model_kind=ModelKind.SCRIPTED,
+    # The article published no figure here: quick checks the behaviour on the zero-latency
+    # model (a sized loop), where the paced one would add seconds of sleep per run.
+    profile_models={"quick": OVERHEAD_MODEL},
     params={
-        # quick: one run per round, no warm-up (seconds of paced model time each).
         profile: {**agent_params(SINGLE_QUESTION, n, warmup), **SIZED, "failing_tool": "word",
                   "failure_message": "simulated tool failure"}
-        for profile, n, warmup in (("seed", 10, 1), ("quick", 3, QUICK_WARMUP_SLOW_CALLS))
+        for profile, n, warmup in (("seed", 10, 1), ("quick", 3, 1))
     },
     scripted_probes=lambda params: [react_probe(params, "WordLengthTool")],
 )
@@ -321,10 +330,11 @@ PARSE_ERROR = Scenario(
     model_kind=ModelKind.SCRIPTED,
     # The scripted model's first reply in every run lacks its Action Input line.
     default_model_override="synthetic-malformed:smollm2-cpu",
+    profile_models={"quick": "synthetic-malformed"},
     params={
         profile: {**agent_params(SINGLE_QUESTION, n, warmup), **SIZED,
                   "handle_parsing_errors": True}
-        for profile, n, warmup in (("seed", 10, 1), ("quick", 3, QUICK_WARMUP_SLOW_CALLS))
+        for profile, n, warmup in (("seed", 10, 1), ("quick", 3, 1))
     },
     expect={"answer_contains": SINGLE_EXPECT["answer_contains"]},
     # The probes ask the well-formed family: the malformed one breaks its first reply on

@@ -20,6 +20,8 @@ func (s *Server) serveChainmark(w http.ResponseWriter, r *http.Request) {
 		handle = s.requestsHandler
 	case "/chainmark/reset":
 		handle, allowed = s.resetHandler, http.MethodPost
+	case "/chainmark/evict":
+		handle, allowed = s.evictHandler, http.MethodPost
 	case "/chainmark/health":
 		handle = s.healthHandler
 	case "/chainmark/usage":
@@ -88,6 +90,21 @@ func (s *Server) requestsHandler(w http.ResponseWriter, r *http.Request) {
 func (s *Server) resetHandler(w http.ResponseWriter, r *http.Request) {
 	next := s.log.clear()
 	b := append([]byte(`{"status":"ok","next_seq":`), strconv.FormatInt(next, 10)...)
+	writeBody(w, http.StatusOK, append(b, '}'))
+}
+
+// evictHandler empties every paced model's prompt-cache imitation, as if each had just been
+// loaded: the harness calls it before each contestant's run, so no run is charged or spared
+// the first prompt by what the run before it (another contestant's prompts) left behind.
+func (s *Server) evictHandler(w http.ResponseWriter, r *http.Request) {
+	evicted := 0
+	for _, m := range s.models.list {
+		if m.cache != nil {
+			m.cache.evict()
+			evicted++
+		}
+	}
+	b := append([]byte(`{"status":"ok","evicted":`), strconv.Itoa(evicted)...)
 	writeBody(w, http.StatusOK, append(b, '}'))
 }
 

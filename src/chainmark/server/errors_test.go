@@ -146,6 +146,7 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 		{http.MethodGet, "/v1/nope", 404, ""},
 		{http.MethodGet, "/chainmark/nope", 404, ""},
 		{http.MethodGet, "/chainmark/reset", 405, "POST"},
+		{http.MethodGet, "/chainmark/evict", 405, "POST"},
 		{http.MethodPost, "/chainmark/requests", 405, "GET"},
 	} {
 		r := ts.do(c.method, c.path, "")

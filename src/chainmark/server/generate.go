@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -85,7 +86,7 @@ func (s *Server) answer(x *exchange, j *job) {
 	rec.promptEvalCount = ans.PromptTokens
 	evaluated := ans.PromptTokens
 	if m.cache != nil {
-		cached := m.cache.reuse(j.prompt.Text(), ans.PromptTokens)
+		cached := m.cache.reuse(j.prompt.Text(), ans.PromptTokens, strings.Join(ans.Tokens, ""))
 		rec.promptCachedCount = cached
 		rec.set |= hasPromptCachedCount
 		evaluated -= cached

@@ -17,13 +17,15 @@ type promptCache struct {
 	last string
 }
 
-// reuse returns how many of the prompt's words the previous prompt already covered, and
-// remembers this prompt. At least one word is always evaluated, as Ollama always evaluates
+// reuse returns how many of the prompt's words the slot already holds, and remembers this
+// prompt followed by the answer it gets: Ollama's slot keeps the generated tokens too, so an
+// agent's next step, which repeats that answer in its scratchpad, pays only for what follows
+// it (the observation). At least one word is always evaluated, as Ollama always evaluates
 // the last token.
-func (c *promptCache) reuse(text string, words int) int {
+func (c *promptCache) reuse(text string, words int, answer string) int {
 	c.mu.Lock()
 	previous := c.last
-	c.last = text
+	c.last = text + answer
 	c.mu.Unlock()
 	n := 0
 	for n < len(text) && n < len(previous) && text[n] == previous[n] {
