@@ -32,7 +32,7 @@ def run_agent(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
     for _ in range(params["warmup"]):
         agent_once(agent, http, params["question"])
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("agent") as op:
             op.output.update(agent_once(agent, http, params["question"]))
     rec.end()
@@ -62,7 +62,7 @@ def workflow_router(params: dict[str, Any], endpoints: dict[str, Any], rec: Reco
         for query in params["queries"]:
             route(query)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         for query in params["queries"]:
             with rec.op("route") as op:
                 op.output.update(route(query))

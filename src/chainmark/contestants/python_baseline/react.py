@@ -1,13 +1,12 @@
 """A ReAct loop written by hand: the classic prompt, a reply parser, tools, a scratchpad.
 
-It sends the model what LangChain's `create_react_agent` + `AgentExecutor` send, byte for
-byte (the scripted model recognises those prompts, and the paced models charge per prompt
-word, so a shorter prompt would look like a faster stack):
+It sends the model the scenario's prompt as the specification renders it, the same words the
+Go baseline sends (the scripted model recognises it; LangChain differs only in writing each
+tool's Python signature after its name, a framework's choice a hand-written loop has no reason
+to copy):
 
-- the prompt is `params.react_prompt` with {tools} one "Name<signature> - description" line
-  per tool (LangChain's render_text_description: it writes the tool function's Python
-  signature after the name, e.g. "WordLengthTool(text: 'str') -> 'str' - ..."), {tool_names}
-  comma-separated, {input} the question and {agent_scratchpad} the steps so far;
+- the prompt is `params.react_prompt` with {tools} one "Name: description" line per tool,
+  {tool_names} comma-separated, {input} the question and {agent_scratchpad} the steps so far;
 - each step's scratchpad entry is the model's reply, then "\\nObservation: <result>\\nThought: ";
 - every call stops at "\\nObservation", so the model cannot invent a tool's result;
 - a reply is parsed with LangChain's ReActSingleInputOutputParser's rules and regular
@@ -25,7 +24,6 @@ the async drivers share every rule and differ only in how they call the model.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,8 +107,8 @@ class Tool:
     func: Callable[[str], str]
 
     def describe(self) -> str:
-        # LangChain's render_text_description line, signature included (see the module doc).
-        return f"{self.name}{inspect.signature(self.func)} - {self.description}"
+        # The specification's rendering (scenarios.common.react_probe), as the Go baseline's.
+        return f"{self.name}: {self.description}"
 
 
 def make_tools(params: dict[str, Any], counter: Counter,

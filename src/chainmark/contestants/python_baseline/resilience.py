@@ -35,7 +35,7 @@ def timeout(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
 
     async def main() -> None:
         rec.begin()
-        for _ in range(params["iterations"]):
+        for _ in rec.iterations(params):
             with rec.op("timeout") as op:
                 try:
                     text = await asyncio.wait_for(api.agenerate(http, request), limit)
@@ -72,7 +72,7 @@ def tool_failure(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorde
         agent = react.Agent(params, endpoints["model"])
     failing = {params["failing_tool"]: _failing(params["failure_message"])}
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("agent") as op:
             counter = Counter()
             tools = react.make_tools(params, counter, replace=failing)
@@ -97,7 +97,7 @@ def parse_error(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder
         agent = react.Agent(params, endpoints["model"],
                             handle_parse_errors=params["handle_parsing_errors"])
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("agent") as op:
             counter = Counter()
             try:
