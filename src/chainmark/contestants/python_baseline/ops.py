@@ -6,7 +6,7 @@ import tracemalloc
 from typing import Any
 
 from chainmark.contestants._protocol import Recorder, setup_timer
-from chainmark.contestants.python_baseline import ollama_http
+from chainmark.contestants.python_baseline import api
 
 # The conversation prompt the frameworks' ConversationChain sends (LangChain's default
 # words), so every contestant shows the model the same text.
@@ -28,7 +28,8 @@ def memory(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> 
     # every turn (a buffer memory keeps everything); one NON-streaming /api/generate per turn,
     # sync httpx; the answer is stored as the model sent it.
     with setup_timer(rec):
-        http = ollama_http.client(endpoints)
+        http = api.client(endpoints)
+        opts = api.options(params)
         turns: list[tuple[str, str]] = []
     checkpoints = set(params["checkpoints"])
     rec.begin()
@@ -36,8 +37,7 @@ def memory(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> 
         with rec.op("turn") as op:
             said = params["first_turn"] if turn == 1 else params["next_turn"]
             prompt = CONVERSATION_TEMPLATE.format(history=history_text(turns), input=said)
-            text = ollama_http.generate(http, ollama_http.generate_body(params, endpoints,
-                                                                        prompt))
+            text = api.generate(http, api.body(endpoints["model"], prompt, opts))
             turns.append((said, text))
             op.output["text"] = text
         # Outside the timed part, as the framework contestants read their buffers.

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from chainmark.contestants._protocol import Recorder, setup_timer
-from chainmark.contestants.python_baseline import ollama_http
+from chainmark.contestants.python_baseline import api, embeddings
 from chainmark.contestants.python_baseline.chroma import Chroma, Found
 from chainmark.contestants.python_baseline.splitter import RecursiveSplitter
 
@@ -49,6 +49,9 @@ def qa_prompt(question: str, found: list[Found]) -> str:
 
 
 def rag_split(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    # Choices: the file read whole with pathlib (UTF-8) outside the timed region, as the
+    # frameworks' loaders run in set-up; each operation splits the text into strings (no
+    # per-chunk document objects: nothing downstream needs them).
     with setup_timer(rec):
         text = Path(params["corpus"]["large_document"]).read_text(encoding="utf-8")
         splitter = splitter_for(params)
@@ -63,9 +66,8 @@ def _vectors_output(vectors: list[list[float]]) -> dict[str, Any]:
     return {"vectors": len(vectors), "dims": sorted({len(v) for v in vectors})}
 
 
-async def _embed_concurrently(http: httpx.AsyncClient, endpoints: dict[str, Any],
-                              texts: list[str], batch_size: int, workers: int
-                              ) -> list[list[float]]:
+async def _embed_concurrently(http: httpx.AsyncClient, model: str, texts: list[str],
+                              batch_size: int, workers: int) -> list[list[float]]:
     # Choice: asyncio on one async client; batches of `batch_size` texts, one /api/embed
     # request per batch, at most `workers` requests in flight (a semaphore); vectors come
     # back in text order.
@@ -75,7 +77,7 @@ async def _embed_concurrently(http: httpx.AsyncClient, endpoints: dict[str, Any]
 
     async def one(batch: list[str]) -> list[list[float]]:
         async with gate:
-            return await ollama_http.aembed(http, endpoints, batch)
+            return await embeddings.aembed(http, model, batch)
 
     batches = [texts[i:i + batch_size] for i in range(0, len(texts), batch_size)]
     results = await asyncio.gather(*(one(b) for b in batches))
@@ -89,18 +91,19 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
     with setup_timer(rec):
         text = Path(params["corpus"]["large_document"]).read_text(encoding="utf-8")
         texts = bounded(splitter_for(params).split(text), params["max_chunks"])
-        http = ollama_http.client(endpoints)
-        async_http = ollama_http.async_client(endpoints, params["workers"])
+        model = endpoints["model"]
+        http = api.client(endpoints)
+        async_http = api.async_client(endpoints, connections=params["workers"])
         # One loop for every iteration: the async client's connections belong to it.
         loop = asyncio.new_event_loop()
     rec.outputs["texts"] = len(texts)
     rec.begin()
     for _ in range(params["iterations"]):
         with rec.op("sequential") as op:
-            op.output.update(_vectors_output(ollama_http.embed(http, endpoints, texts)))
+            op.output.update(_vectors_output(embeddings.embed(http, model, texts)))
         with rec.op("concurrent") as op:
             vectors = loop.run_until_complete(_embed_concurrently(
-                async_http, endpoints, texts, params["batch_size"], params["workers"]))
+                async_http, model, texts, params["batch_size"], params["workers"]))
             op.output.update(_vectors_output(vectors))
     rec.end()
     loop.run_until_complete(async_http.aclose())
@@ -109,8 +112,7 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
 
 def store(chroma: Chroma, http: httpx.Client, endpoints: dict[str, Any], collection: str,
           chunks: list[Chunk], max_batch: int) -> str:
-    """Embeds the chunks and adds them to the collection (created if absent); returns its id.
-    """
+    """Embeds the chunks, adds them to the collection (created if absent), returns its id."""
     # Choices: every chunk in ONE /api/embed request (as rag.embed's sequential run), then
     # Chroma `add` in batches of the server's max_batch_size, random UUIDs as ids, the source
     # path as each record's metadata.
@@ -118,7 +120,7 @@ def store(chroma: Chroma, http: httpx.Client, endpoints: dict[str, Any], collect
     if not chunks:
         return collection_id
     texts = [c.text for c in chunks]
-    vectors = ollama_http.embed(http, endpoints, texts)
+    vectors = embeddings.embed(http, endpoints["model"], texts)
     ids = [str(uuid.uuid4()) for _ in chunks]
     metadatas = [{"source": c.source} for c in chunks]
     for lo in range(0, len(chunks), max_batch):
@@ -144,9 +146,14 @@ def _ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder, ch
 
 
 def rag_ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    # Choices: sync httpx throughout; `load` reads the *.md files directly in docs_dir,
+    # sorted by path; `split` splits each file's text; `embed_store` creates the collection
+    # (get_or_create), embeds every chunk in one /api/embed request, adds them in batches of
+    # the server's max_batch_size (read once in set-up) and asks Chroma for the count; each
+    # iteration's collection is deleted after it, outside its steps.
     with setup_timer(rec):
         chroma = Chroma(endpoints["chroma_url"])
-        http = ollama_http.client(endpoints)
+        http = api.client(endpoints)
         max_batch = chroma.max_batch_size()
     rec.begin()
     for i in range(params["iterations"]):
@@ -161,7 +168,7 @@ def rag_ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder)
 def rag_prepare(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     """Not a benchmark: fills the collection that rag.retrieve and rag.e2e read."""
     chroma = Chroma(endpoints["chroma_url"])
-    http = ollama_http.client(endpoints)
+    http = api.client(endpoints)
     # A leftover from an interrupted run is replaced; none is fine.
     chroma.delete(params["collection"], missing_ok=True)
     _ingest(params, endpoints, rec, chroma, http, chroma.max_batch_size(), params["collection"])
@@ -171,19 +178,21 @@ class Retriever:
     """Top-k retrieval from the prepared collection: embed the question, query Chroma."""
 
     def __init__(self, params: dict[str, Any], endpoints: dict[str, Any]) -> None:
-        self.endpoints = endpoints
+        self.model = endpoints["model"]
         self.k = params["k"]
-        self.http = ollama_http.client(endpoints)
+        self.http = api.client(endpoints)
         self.chroma = Chroma(endpoints["chroma_url"])
         self.collection_id = self.chroma.collection_id(params["collection"])
 
     def __call__(self, question: str) -> list[Found]:
         # Choice: the question goes to /api/embed as a one-element list, one request.
-        [vector] = ollama_http.embed(self.http, self.endpoints, [question])
+        [vector] = embeddings.embed(self.http, self.model, [question])
         return self.chroma.query(self.collection_id, vector, self.k)
 
 
 def rag_retrieve(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
+    # Choices: sync httpx; per retrieval one /api/embed request (the query as a one-element
+    # list) and one Chroma v2 query (n_results k; documents, metadatas and distances).
     with setup_timer(rec):
         retrieve = Retriever(params, endpoints)
     for _ in range(params["warmup"]):
@@ -202,12 +211,13 @@ def rag_e2e(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
     # frameworks' QA prompt joined by blank lines, one NON-streaming /api/generate request.
     with setup_timer(rec):
         retrieve = Retriever(params, endpoints)
+        opts = api.options(params)
     question = params["query"]
 
     def answer() -> tuple[str, int]:
         found = retrieve(question)
-        body = ollama_http.generate_body(params, endpoints, qa_prompt(question, found))
-        return ollama_http.generate(retrieve.http, body), len(found)
+        body = api.body(retrieve.model, qa_prompt(question, found), opts)
+        return api.generate(retrieve.http, body), len(found)
 
     for _ in range(params["warmup"]):
         answer()

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from chainmark.contestants._protocol import Recorder, setup_timer
-from chainmark.contestants.python_baseline import ollama_http
+from chainmark.contestants.python_baseline import api, embeddings
 from chainmark.contestants.python_baseline.chroma import AsyncChroma
 from chainmark.contestants.python_baseline.rag import qa_prompt
 from chainmark.contestants.python_baseline.waves import in_waves, timed, wave_limits
@@ -25,15 +25,16 @@ def concurrent_rag(params: dict[str, Any], endpoints: dict[str, Any], rec: Recor
 
     async def main() -> None:
         with setup_timer(rec):
-            http = ollama_http.async_client(endpoints, concurrency)
+            http = api.async_client(endpoints, connections=concurrency)
+            opts = api.options(params)
             chroma = AsyncChroma(endpoints["chroma_url"], concurrency)
             collection_id = await chroma.collection_id(params["collection"])
 
         async def ask(query: str) -> dict[str, Any]:
-            [vector] = await ollama_http.aembed(http, endpoints, [query])
+            [vector] = await embeddings.aembed(http, endpoints["model"], [query])
             found = await chroma.query(collection_id, vector, params["k"])
-            body = ollama_http.generate_body(params, endpoints, qa_prompt(query, found))
-            return {"query": query, "text": await ollama_http.agenerate(http, body),
+            body = api.body(endpoints["model"], qa_prompt(query, found), opts)
+            return {"query": query, "text": await api.agenerate(http, body),
                     "documents": len(found)}
 
         async def wave(n: int) -> None:
@@ -58,11 +59,11 @@ def saturation(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder)
     # NON-streaming /api/generate; each call under asyncio.wait_for(timeout_s); a call under
     # way at the deadline finishes.
     with setup_timer(rec):
-        http = ollama_http.async_client(endpoints, params["concurrency"])
-        body = ollama_http.generate_body(params, endpoints, params["prompt"])
+        http = api.async_client(endpoints, connections=params["concurrency"])
+        body = api.body(endpoints["model"], params["prompt"], api.options(params))
 
     async def call() -> dict[str, Any]:
-        return {"text": await ollama_http.agenerate(http, body)}
+        return {"text": await api.agenerate(http, body)}
 
     async def worker(deadline: float) -> None:
         while time.monotonic() < deadline:
