@@ -75,8 +75,9 @@ def test_what_the_builtin_python_contestants_print():
     base = ask(builtin("python-baseline").command)
     listed = json.loads(base.stdout)
     assert base.stdout == json.dumps(sorted(listed)) + "\n"
-    assert {"llm.latency", "llm.ttft", "rag.e2e", "rag.prepare", "stress.concurrent_rag",
-            "ops.memory"} <= set(listed)
+    assert {"llm.latency", "llm.ttft", "rag.e2e", "rag.prepare", "agent.single",
+            "workflow.router", "stress.concurrent_rag", "stress.concurrent_agent",
+            "resilience.parse_error", "ops.memory"} <= set(listed)
     lc = json.loads(ask(builtin("langchain-python").command).stdout)
     assert "rag.prepare" in lc and {"llm.latency", "rag.e2e", "ops.observability"} <= set(lc)
     contestant = builtin("langchain-python")
