@@ -22,10 +22,11 @@ from chainmark.reference.splitter import split_text
 
 BASE, LC = "python-baseline", "langchain-python"
 RAG = ["rag.split", "rag.embed", "rag.ingest", "rag.retrieve", "rag.e2e"]
-STRESS_OPS = ["stress.concurrent_rag", "stress.saturation", "ops.memory"]
+STRESS_OPS = ["stress.concurrent_rag", "stress.saturation", "ops.memory", "ops.observability"]
 SMALL_RAG = ["--iterations", "2", "--set", "max_chunks=6"]
 SMALL_OPS = ["--set", "concurrency=4", "--set", "min_duration_s=0.3", "--set", "duration_s=1",
-             "--set", "turns=3", "--set", "checkpoints=[1,3]"]
+             "--set", "turns=3", "--set", "checkpoints=[1,3]", "--set", "rounds=1",
+             "--set", "min_phase_s=0.1"]
 
 
 # --- the splitter -----------------------------------------------------------------------------
@@ -192,7 +193,8 @@ def test_stress_and_memory_send_the_frameworks_prompts(ops_run):
             == lc["ops.memory"]["server"]["prompt_tokens"])
     # Under concurrency the counts depend on speed, the request per query does not.
     for name, paths in (("stress.concurrent_rag", {"/api/embed", "/api/generate"}),
-                        ("stress.saturation", {"/api/generate"})):
+                        ("stress.saturation", {"/api/generate"}),
+                        ("ops.observability", {"/api/generate"})):
         per_op = []
         for record in (base[name], lc[name]):
             by_path = record["server"]["by_path"]
@@ -201,3 +203,24 @@ def test_stress_and_memory_send_the_frameworks_prompts(ops_run):
             assert all(n == generated for n in by_path.values())
             per_op.append(record["server"]["prompt_tokens"] / generated)
         assert per_op[0] == pytest.approx(per_op[1]), name
+
+
+def test_observability_hooks_fire_at_every_event(ops_run):
+    """Per agent run with T tool calls (and T + 1 model calls): the logging hooks see the
+    run's start and end, each model call's and each tool call's start and end, T actions and
+    one finish; the tracer makes one span for the run, each model call and each tool call."""
+    raw = _raw(ops_run, f"ops.observability__{BASE}__")
+    assert [p["mode"] for p in raw["outputs"]["phases"]] == ["bare", "logging", "otel"]
+    for phase in raw["outputs"]["phases"]:
+        runs = [op for op in raw["operations"] if op["name"] == phase["mode"]
+                and phase["start_ns"] <= op["start_ns"] <= phase["end_ns"]]
+        assert runs and all(op["ok"] for op in runs)
+        tool_calls = sum(len(op["output"]["tool_calls"]) for op in runs)
+        assert tool_calls >= 2 * len(runs)  # the multi-hop question: two tools at least
+        if phase["mode"] == "logging":
+            assert phase["events"] == 5 * tool_calls + 5 * len(runs)
+        elif phase["mode"] == "otel":
+            assert phase["spans"] == 2 * tool_calls + 2 * len(runs)
+            assert phase["events"] == 2 * phase["spans"]
+        else:
+            assert "events" not in phase

@@ -13,6 +13,7 @@ _AGENTS = "chainmark.contestants.python_baseline.agents"
 _STRESS = "chainmark.contestants.python_baseline.stress"
 _RESILIENCE = "chainmark.contestants.python_baseline.resilience"
 _OPS = "chainmark.contestants.python_baseline.ops"
+_OBSERVABILITY = "chainmark.contestants.python_baseline.observability"
 
 SCENARIOS: dict[str, ScenarioRef] = {
     "llm.latency": f"{_LLM}:llm_latency",
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, ScenarioRef] = {
     "resilience.tool_failure": f"{_RESILIENCE}:tool_failure",
     "resilience.parse_error": f"{_RESILIENCE}:parse_error",
     "ops.memory": f"{_OPS}:memory",
+    "ops.observability": f"{_OBSERVABILITY}:observability",
     # Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
     "rag.prepare": f"{_RAG}:rag_prepare",
 }
