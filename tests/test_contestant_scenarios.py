@@ -75,21 +75,22 @@ def test_what_the_builtin_python_contestants_print():
     base = ask(builtin("python-baseline").command)
     listed = json.loads(base.stdout)
     assert base.stdout == json.dumps(sorted(listed)) + "\n"
-    assert {"llm.latency", "llm.ttft", "agent.single", "workflow.router",
-            "stress.concurrent_agent", "resilience.parse_error"} <= set(listed)
+    assert {"llm.latency", "llm.ttft", "rag.e2e", "rag.prepare", "agent.single",
+            "workflow.router", "stress.concurrent_rag", "stress.concurrent_agent",
+            "resilience.parse_error", "ops.memory"} <= set(listed)
     lc = json.loads(ask(builtin("langchain-python").command).stdout)
     assert "rag.prepare" in lc and {"llm.latency", "rag.e2e", "ops.observability"} <= set(lc)
     contestant = builtin("langchain-python")
     # `scenarios` is the benchmark scenarios; the untimed helper is implemented but not one.
     assert contestant.scenarios == frozenset(lc) - {"rag.prepare"}
     assert contestant.implements("rag.prepare") and contestant.implements("llm.ttft")
-    assert not builtin("python-baseline").implements("rag.e2e")
+    assert builtin("python-baseline").scenarios == frozenset(listed) - {"rag.prepare"}
 
 
 def test_python_contestant_still_runs_a_request_after_the_split(tmp_path):
     """The dispatch table holds names only now; a request still reaches the contract."""
     request, result = tmp_path / "request.json", tmp_path / "result.json"
-    request.write_text(json.dumps({"contract": 2, "scenario": "rag.e2e", "params": {},
+    request.write_text(json.dumps({"contract": 2, "scenario": "no.such", "params": {},
                                    "endpoints": {"llm_url": "http://127.0.0.1:9", "model": "m"},
                                    "timeout_s": 10}))
     done = subprocess.run([*builtin("python-baseline").command, str(request), str(result)],
@@ -97,7 +98,7 @@ def test_python_contestant_still_runs_a_request_after_the_split(tmp_path):
     assert done.returncode == 3, done.stderr
     written = json.loads(result.read_text())
     assert written["contract"] == 2
-    assert written["error"].startswith("not implemented: 'rag.e2e'")
+    assert written["error"].startswith("not implemented: 'no.such'")
     assert set(written["frameworks"]) == {"httpx"}
     usage = subprocess.run([*builtin("python-baseline").command, "--scenarios", "x"],
                            capture_output=True, text=True, timeout=60, check=False)

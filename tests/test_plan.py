@@ -34,7 +34,6 @@ def test_models_default_to_real_where_it_can_do_the_work():
         (Selection(contestants=["nobody"]), "unknown contestant 'nobody'"),
         (Selection(profile="huge"), "unknown profile 'huge'"),
         (Selection(iterations=0), "at least 1"),
-        (Selection(scenarios=["rag.split"], contestants=["python-baseline"]), "nothing to run"),
         (Selection(overrides={"nonsense": 1}), "no selected scenario has parameter"),
     ],
 )
@@ -65,6 +64,16 @@ def test_concurrency_sweep_expands_only_scenarios_with_a_level():
         build(Selection(scenarios=["llm.latency"], concurrency=[2]))
     with pytest.raises(PlanError, match="at least 1"):
         build(Selection(scenarios=["stress.saturation"], concurrency=[0]))
+
+
+def test_a_selection_no_contestant_implements_is_refused(tmp_path):
+    extra = tmp_path / "contestants.json"
+    extra.write_text(json.dumps([
+        {"name": "only-latency", "command": ["true"], "scenarios": ["llm.latency"]}
+    ]))
+    with pytest.raises(PlanError, match="nothing to run"):
+        build(Selection(scenarios=["rag.split"], contestants=["only-latency"],
+                        contestants_file=extra))
 
 
 def test_unimplemented_pairs_are_listed_not_dropped(tmp_path):
