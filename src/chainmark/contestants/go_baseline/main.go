@@ -134,8 +134,15 @@ type ScenarioFunc func(ctx context.Context, p *Params, e *Endpoints, rec *Record
 
 // scenarios is the dispatch table; --scenarios lists its names.
 var scenarios = map[string]ScenarioFunc{
-	"llm.latency": llmLatency,
-	"llm.ttft":    llmTTFT,
+	"llm.latency":  llmLatency,
+	"llm.ttft":     llmTTFT,
+	"rag.split":    ragSplit,
+	"rag.embed":    ragEmbed,
+	"rag.ingest":   ragIngest,
+	"rag.retrieve": ragRetrieve,
+	"rag.e2e":      ragE2E,
+	// Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
+	"rag.prepare": ragPrepare,
 }
 
 func memExtras() map[string]any {
