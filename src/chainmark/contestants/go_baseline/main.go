@@ -141,6 +141,16 @@ var scenarios = map[string]ScenarioFunc{
 	"rag.ingest":   ragIngest,
 	"rag.retrieve": ragRetrieve,
 	"rag.e2e":      ragE2E,
+
+	"agent.single":    runAgent,
+	"agent.multi":     runAgent,
+	"agent.high_freq": runAgent,
+	"workflow.router": workflowRouter,
+
+	"resilience.timeout":      resilienceTimeout,
+	"resilience.tool_failure": toolFailure,
+	"resilience.parse_error":  parseError,
+
 	// Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
 	"rag.prepare": ragPrepare,
 }
