@@ -147,6 +147,9 @@ var scenarios = map[string]ScenarioFunc{
 	"agent.high_freq": runAgent,
 	"workflow.router": workflowRouter,
 
+	"stress.concurrent_rag":   concurrentRAG,
+	"stress.concurrent_agent": concurrentAgent,
+	"stress.saturation":       saturation,
 	"resilience.timeout":      resilienceTimeout,
 	"resilience.tool_failure": toolFailure,
 	"resilience.parse_error":  parseError,
