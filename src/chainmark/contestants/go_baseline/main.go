@@ -153,6 +153,8 @@ var scenarios = map[string]ScenarioFunc{
 	"resilience.timeout":      resilienceTimeout,
 	"resilience.tool_failure": toolFailure,
 	"resilience.parse_error":  parseError,
+	"ops.memory":              opsMemory,
+	"ops.observability":       observability,
 
 	// Not a benchmark: the harness calls it, untimed, to fill the collection retrieval reads.
 	"rag.prepare": ragPrepare,
