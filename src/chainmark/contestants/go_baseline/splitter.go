@@ -81,8 +81,11 @@ func (s Splitter) split(text string, separators []string) []string {
 func pieces(text, separator string) []piece {
 	if separator == "" {
 		out := make([]piece, 0, utf8.RuneCountInString(text))
-		for i, r := range text {
-			out = append(out, piece{text: text[i : i+utf8.RuneLen(r)], n: 1})
+		for rest := text; rest != ""; {
+			// The width as decoded: a byte that is not UTF-8 is one character of width 1.
+			_, width := utf8.DecodeRuneInString(rest)
+			out = append(out, piece{text: rest[:width], n: 1})
+			rest = rest[width:]
 		}
 		return out
 	}

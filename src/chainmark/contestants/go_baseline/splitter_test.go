@@ -64,6 +64,16 @@ func TestSplitterChunksAreSubstringsWithinSize(t *testing.T) {
 	}
 }
 
+func TestSplitterSurvivesBytesThatAreNotUTF8(t *testing.T) {
+	s, err := newSplitter(2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Split("a\xffb\xe2\x82"); strings.Join(got, "|") != "a\xff|b\xe2|\x82" {
+		t.Fatalf("%q", got)
+	}
+}
+
 func TestSplitterRefusesBadSizes(t *testing.T) {
 	for _, c := range [][2]int{{10, 20}, {0, 0}, {10, -1}} {
 		if _, err := newSplitter(c[0], c[1]); err == nil {
