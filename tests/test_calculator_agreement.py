@@ -22,7 +22,7 @@ from chainmark import arith
 from chainmark.arith import CalculatorError, evaluate, format_number
 from chainmark.contestants.tools import calculate
 from chainmark.contract import ContestantResult
-from chainmark.gobuild import LANGCHAINGO_MODULE, go_binary
+from chainmark.gobuild import GO_BASELINE_MODULE, LANGCHAINGO_MODULE, go_binary
 from chainmark.scenarios import checks
 from chainmark.scenarios.common import TOOLS
 from chainmark.scenarios.evidence import Evidence
@@ -334,3 +334,22 @@ def test_go_reads_any_input_through_the_hook(go_calculator):
     # JSON lines carry newlines, quotes, escapes and characters beyond the BMP intact.
     inputs = ["1\n+\n2", "'\"`3`\"'", "\\", "\u2028 4 \u2029", "\U0001f600", "5" + "\x00"]
     assert go_calculator(inputs) == [calculate(x) for x in inputs]
+
+
+def test_the_go_baseline_calculator_agrees_too():
+    """go-baseline carries its own copy of the calculator (a separate Go module): through its
+    --calculate hook it gives the very observations the Python truth gives, on every input."""
+    binary = go_binary(GO_BASELINE_MODULE, "go-baseline")
+    inputs = generate_inputs()
+    done = subprocess.run(
+        [str(binary), "--calculate"], input="".join(json.dumps(x) + "\n" for x in inputs),
+        capture_output=True, text=True, encoding="utf-8", timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    observations = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(observations) == len(inputs)
+    disagreements = [f"{text[:80]!r}: go-baseline {got[:80]!r}, truth {truth[:80]!r}"
+                     for text, got in zip(inputs, observations, strict=True)
+                     if got != (truth := _python_truth(text))]
+    assert not disagreements, f"{len(disagreements)} disagreements:\n" + "\n".join(
+        disagreements[:20])
+    assert _verifier_problems(inputs, observations) == []

@@ -260,7 +260,8 @@ def test_loading_contestants_runs_nothing(tmp_path):
     starts (or builds) the others."""
     command = script(tmp_path, LISTING)
     contestants = all_contestants(contestants_file(tmp_path, {"name": "mine", "command": command}))
-    assert set(contestants) == {"langchain-python", "python-baseline", "langchaingo", "mine"}
+    assert set(contestants) == {"langchain-python", "python-baseline", "langchaingo", "go-baseline",
+                                "mine"}
     assert all(c.declared is None for c in contestants.values())
     asked = Path(command[1] + ".asked")
     assert not asked.exists()

@@ -1,5 +1,5 @@
-"""Builds chainmark's Go programs (the LangChainGo contestant, chainmark-server), cached by a
-hash of their sources.
+"""Builds chainmark's Go programs (the LangChainGo contestant, the framework-free Go
+baseline, chainmark-server), cached by a hash of their sources.
 
 A binary is rebuilt only when a source file, go.mod or go.sum changed, so repeated runs start
 at once and a stale binary can never be measured (or measure) by mistake.
@@ -18,9 +18,11 @@ from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent
 LANGCHAINGO_MODULE = _ROOT / "contestants" / "langchaingo"
+GO_BASELINE_MODULE = _ROOT / "contestants" / "go_baseline"
 SERVER_MODULE = _ROOT / "server"
 # Every Go program chainmark builds, by the name its cached binary carries.
-MODULES = {"langchaingo": LANGCHAINGO_MODULE, "chainmark-server": SERVER_MODULE}
+MODULES = {"langchaingo": LANGCHAINGO_MODULE, "go-baseline": GO_BASELINE_MODULE,
+           "chainmark-server": SERVER_MODULE}
 BUILD_TIMEOUT_S = 900
 
 

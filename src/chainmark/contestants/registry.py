@@ -8,6 +8,7 @@ and the harness asks once per process, the first time it needs to know.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shlex
 import subprocess
@@ -160,16 +161,17 @@ def ask_scenarios(contestant: Contestant) -> frozenset[str]:
 _built: dict[str, tuple[str, ...] | Exception] = {}
 
 
-def _go_binary() -> tuple[str, ...]:
-    """Builds once per harness process; a failed build is not retried for every scenario."""
-    from chainmark.gobuild import LANGCHAINGO_MODULE, BuildError, go_binary
+def _go_binary(name: str) -> tuple[str, ...]:
+    """The Go program chainmark.gobuild.MODULES[name], built once per harness process; a
+    failed build is not retried for every scenario."""
+    from chainmark.gobuild import MODULES, BuildError, go_binary
 
-    if "go" not in _built:
+    if name not in _built:
         try:
-            _built["go"] = (str(go_binary(LANGCHAINGO_MODULE, "langchaingo")),)
+            _built[name] = (str(go_binary(MODULES[name], name)),)
         except BuildError as exc:
-            _built["go"] = exc
-    found = _built["go"]
+            _built[name] = exc
+    found = _built[name]
     if isinstance(found, Exception):
         raise found
     return found
@@ -201,8 +203,17 @@ BUILTIN: tuple[Contestant, ...] = (
         description="LangChainGo (github.com/tmc/langchaingo), the article's Go side; built "
         "from src/chainmark/contestants/langchaingo on first use.",
         command=(),
-        builder=_go_binary,
+        builder=functools.partial(_go_binary, "langchaingo"),
         article_side="go",
+    ),
+    Contestant(
+        name="go-baseline",
+        language="go",
+        description="No framework: Go's standard library (net/http, encoding/json, goroutines)"
+        " against the Ollama and Chroma APIs; what Go itself costs. Built from "
+        "src/chainmark/contestants/go_baseline on first use.",
+        command=(),
+        builder=functools.partial(_go_binary, "go-baseline"),
     ),
 )
 

@@ -1,0 +1,3 @@
+module chainmark/gobaseline
+
+go 1.26
