@@ -78,7 +78,8 @@ def render() -> str:
         out += [f"## Part {part}: {PART_TITLES.get(part, '')}".rstrip(": "), ""]
         for s in (s for s in scenarios.SCENARIOS if s.part == part):
             traits = [f"default model `{s.default_model}`",
-                      f"primary metric `{s.primary_metric}`"]
+                      f"primary metric `{s.primary_metric}`",
+                      f"the language-vs-framework view compares `{s.headline}`"]
             traits += [t for t, on in (("needs Chroma", s.needs_chroma),
                                        ("reads the corpus", s.needs_corpus),
                                        ("reads a collection filled untimed beforehand",

@@ -28,7 +28,15 @@ from chainmark.scenarios.common import (
     react_probe,
 )
 from chainmark.scenarios.evidence import Evidence
-from chainmark.scenarios.spec import ANY_OPERATION, PROFILES, ModelKind, Output, Published, Scenario
+from chainmark.scenarios.spec import (
+    ANY_OPERATION,
+    OVERHEAD_METRIC,
+    PROFILES,
+    ModelKind,
+    Output,
+    Published,
+    Scenario,
+)
 
 STRESS_QUERIES = [
     "What are the main themes?",
@@ -277,6 +285,7 @@ TOOL_FAILURE = Scenario(
     operations={ANY_OPERATION: ToolFailureOutput},
     verify=verify_tool_failure,
     serves={ANY_OPERATION: GENERATION_PATHS},
+    headline_metric=OVERHEAD_METRIC,
     model_kind=ModelKind.SCRIPTED,
     params={
         # quick: one run per round, no warm-up (seconds of paced model time each).
@@ -317,6 +326,7 @@ PARSE_ERROR = Scenario(
     operations={ANY_OPERATION: ParseErrorOutput},
     verify=verify_parse_error,
     serves={ANY_OPERATION: GENERATION_PATHS},
+    headline_metric=OVERHEAD_METRIC,
     model_kind=ModelKind.SCRIPTED,
     # The scripted model's first reply in every run lacks its Action Input line.
     default_model_override="synthetic-malformed:smollm2-cpu",
