@@ -297,3 +297,18 @@ def test_report_writes_the_view_as_csv(tmp_path):
     assert out.read_text(encoding="utf-8") == language_view.csv_text(results)
     assert "framework cost in Python" in done.output  # the terminal shows the view too
     assert "## Language or framework?" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_contestants_file_may_mark_a_baseline(tmp_path):
+    import json
+
+    from chainmark.contestants.registry import ContestantFileError, load_external
+
+    path = tmp_path / "contestants.json"
+    path.write_text(json.dumps([{"name": "bare-rs", "language": "rust", "command": ["x"],
+                                 "scenarios": ["llm.latency"], "baseline": True}]))
+    [mine] = load_external(path)
+    assert mine.baseline
+    path.write_text(json.dumps([{"name": "bare-rs", "command": ["x"], "baseline": "yes"}]))
+    with pytest.raises(ContestantFileError, match="'baseline' must be true or false"):
+        load_external(path)
