@@ -127,3 +127,7 @@ def test_run_writes_figures_csv_beside_results(tmp_path: Path):
     latency = next(r for r in rows if r["metric"] == "latency_s")
     assert latency["scenario"] == "llm.latency" and latency["contestant"] == "python-baseline"
     assert latency["status"] == "passed" and int(latency["count"]) == 3
+    # Beside it, the language-vs-framework view's figures (chainmark.language_view).
+    view = read((out / "language.csv").read_text(encoding="utf-8"))
+    mine = next(r for r in view if r["kind"] == "figure" and r["name"] == "python-baseline")
+    assert mine["metric"] == "overhead_s" and float(mine["value"]) > 0

@@ -47,7 +47,7 @@ from chainmark.harness.records import (
 )
 from chainmark.stats import summarize
 
-PY, GO, BARE = "langchain-python", "langchaingo", "python-baseline"
+PY, GO, BARE, GO_BARE = "langchain-python", "langchaingo", "python-baseline", "go-baseline"
 ROUNDS = 3
 LEVELS = (1, 2, 4)
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
@@ -67,7 +67,7 @@ def _record(scenario: str, contestant: str, round_: int, metrics: dict[str, list
                                cpu_utilisation=0.02)
     return ScenarioRecord(
         scenario=scenario, contestant=contestant, round=round_,
-        language="go" if contestant == GO else "python", model=model, profile="quick",
+        language="go" if contestant in (GO, GO_BARE) else "python", model=model, profile="quick",
         status=status, errors=errors or [], params=params or {}, metrics=summaries,
         resources=Resources(wall_s=3.0, cpu_s=1.2, peak_rss_bytes=80 * 2**20),
         server=server, series=series or {}, counts={"ok": 10, "failed": 0},
@@ -83,7 +83,9 @@ def sample_results() -> RunResults:
     records: list[ScenarioRecord] = []
     # Sequential, with the server's log: end-to-end time = server + overhead.
     sequential = {
-        ("llm.latency", REAL): {PY: (0.150, 0.0032), GO: (0.150, 0.00028), BARE: (0.150, 0.0005)},
+        # All four: the language-vs-framework view has its three differences here.
+        ("llm.latency", REAL): {PY: (0.150, 0.0032), GO: (0.150, 0.00028), BARE: (0.150, 0.0005),
+                                GO_BARE: (0.150, 0.00015)},
         # agent.single: Python ~1.56× Go, the article's ratio (reproduced).
         ("agent.single", SYNTH): {PY: (2.50, 0.62), GO: (1.95, 0.012)},
     }
@@ -148,6 +150,8 @@ def sample_results() -> RunResults:
                                article_side="python"),
             GO: ContestantInfo(language="go", description="LangChainGo", article_side="go"),
             BARE: ContestantInfo(language="python", description="httpx, no framework"),
+            GO_BARE: ContestantInfo(language="go", description="net/http, no framework",
+                                    baseline=True),
         })
     return RunResults(header=header, records=records)
 
@@ -192,7 +196,7 @@ def test_the_page_is_self_contained():
     # plotly.js inlined once (its defaults name a CDN for map data no chart here uses), and
     # every chart's own script without it.
     assert page.count(get_plotlyjs()) == 1
-    assert page.count("Plotly.newPlot") == 12
+    assert page.count("Plotly.newPlot") == 13
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
 
 
@@ -417,9 +421,10 @@ def test_every_chart_drew_with_titles_axes_and_its_model(opened):
         assert chart["xtitle"] and chart["ytitle"], chart
         assert re.search(r"\((µs|ms|s|ops/s|MiB)\)", chart["ytitle"]), chart
         by_section[chart["section"]] = by_section.get(chart["section"], 0) + 1
-    # overhead and split: two models each; one sweep; one memory chart; six distributions.
+    # overhead and split: two models each; one sweep; one memory chart; six distributions;
+    # the three differences of the one scenario all four contestants ran.
     assert by_section == {"overhead": 2, "split": 2, "concurrency": 1, "memory": 1,
-                          "distributions": 6}
+                          "distributions": 6, "language": 1}
 
 
 def test_tables_and_header_in_the_browser(opened):
@@ -428,6 +433,8 @@ def test_tables_and_header_in_the_browser(opened):
     assert "window.__pwned = 1" in text
     for expected in ("20260101T000000Z", "AMD EPYC", "rounds", "smollm2:135m",
                      "llama3:8b on other hardware", "reproduced", "not reproduced",
-                     "no significant difference", "ran at one concurrency level only"):
+                     "no significant difference", "ran at one concurrency level only",
+                     "Language or framework?", "framework cost in Python",
+                     "What each contestant cost the machine"):
         assert expected in text, expected
     assert opened["screenshot"].stat().st_size > 50_000

@@ -168,5 +168,6 @@ def test_the_default_run_starts_and_stops_its_own_ollama(tmp_path: Path) -> None
     assert record["server"]["load_s"] > 0 and record["server"]["model_cpu_s"] is not None
     # Ollama's HOME and model store were temporary; its log is kept with the results.
     assert sorted(p.name for p in out.iterdir()) == [
-        "figures.csv", "logs", "report.html", "report.md", "results.json", "runs"]
+        "figures.csv", "language.csv", "logs", "report.html", "report.md", "results.json",
+        "runs"]
     assert (out / "logs" / "ollama.log").exists()

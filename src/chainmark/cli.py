@@ -273,13 +273,14 @@ def run(
             err.print("[yellow]results.json could not be written anywhere: the table above "
                       "is all there is[/]")
         else:
-            from chainmark import html_report
+            from chainmark import html_report, language_view
 
             markdown_path = output.path / "report.md"
             html_path = output.path / "report.html"
             for path, render in ((markdown_path, report.markdown),
                                  (html_path, html_report.render),
-                                 (output.path / "figures.csv", export.csv_text)):
+                                 (output.path / "figures.csv", export.csv_text),
+                                 (output.path / "language.csv", language_view.csv_text)):
                 try:
                     path.write_text(render(results), encoding="utf-8")
                 except OSError as exc:
@@ -537,9 +538,14 @@ def report_(
                                   "(one row per scenario, contestant, model, level, round "
                                   "and metric).")
     ] = None,
+    language_csv: Annotated[
+        Path | None, typer.Option("--language-csv", help="Also write the language-vs-framework "
+                                  "view to this CSV file (one row per scenario and figure, "
+                                  "difference or resource figure).")
+    ] = None,
 ) -> None:
     """Print a saved run's table again and write its Markdown and HTML reports."""
-    from chainmark import html_report
+    from chainmark import html_report, language_view
 
     try:
         results = results_file.load(results_path)
@@ -561,8 +567,14 @@ def report_(
             export.write_csv(results, csv_path)
         except OSError as exc:
             _fail(f"cannot write the CSV file {csv_path}: {exc.strerror or exc}", code=1)
+    if language_csv is not None:
+        try:
+            language_csv.write_text(language_view.csv_text(results), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write the CSV file {language_csv}: {exc.strerror or exc}", code=1)
     console.print(f"report: {target}  ·  {html_target}"
-                  + (f"  ·  {csv_path}" if csv_path is not None else ""), markup=False)
+                  + "".join(f"  ·  {p}" for p in (csv_path, language_csv) if p is not None),
+                  markup=False)
 
 
 @app.command()

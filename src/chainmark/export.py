@@ -4,7 +4,7 @@ contestant, model, level, round, metric).
 `level` is the concurrency level of a concurrent scenario's run (empty otherwise, as
 `chainmark.rounds` keys a figure); `round` is the record's interleaved round as results.json
 stores it (0-based). Every statistic is the record's `Summary` of that metric, at full
-precision; `unit` is the report's (`report.unit_of`: s, docs/s, %, or empty for a count);
+precision; `unit` is the report's (`formats.unit_of`: s, docs/s, %, or empty for a count);
 `server_s_mean` and `overhead_s_mean` are the record's mean server time and client overhead
 per operation, where the server's log gave them. A record that produced no figure (failed,
 crashed, timed out) still gets one row, with its status and empty figures; not-implemented
@@ -18,8 +18,8 @@ import io
 from pathlib import Path
 from typing import Any, TextIO
 
+from chainmark.formats import unit_of
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
-from chainmark.report import unit_of
 from chainmark.rounds import key_of
 
 FIELDS = ("scenario", "contestant", "model", "level", "round", "metric", "status", "count",

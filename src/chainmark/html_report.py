@@ -27,10 +27,11 @@ from plotly.colors import qualitative
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from chainmark import language_report, language_view
 from chainmark.claims import Claim, claims
 from chainmark.comparison import Comparison, comparisons, contestant_order
+from chainmark.formats import fmt_value, unit_of
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
-from chainmark.report import fmt_value, unit_of
 from chainmark.rounds import Estimate, Group, groups
 from chainmark.scenarios import BY_NAME
 
@@ -435,6 +436,101 @@ def _distribution_figures(ctx: _Context) -> list[_Chart]:
     return figures
 
 
+# --- 6. language or framework --------------------------------------------------------------
+
+DIFFERENCE_COLORS = ("#cf222e", "#0969da", "#8250df")
+
+
+def _language_label(row: language_view.Row, rows: Sequence[language_view.Row]) -> str:
+    """The scenario, its level, and its model when the chart holds it on several models."""
+    models = {r.model for r in rows if r.scenario == row.scenario}
+    return (row.scenario + (f" c={row.level}" if row.level is not None else "")
+            + (f" ({row.model})" if len(models) > 1 else ""))
+
+
+def _language_figures(v: language_view.View) -> list[_Chart]:
+    """Per unit, grouped bars: the three differences of each scenario with their intervals."""
+    by_unit: dict[str, list[language_view.Row]] = {}
+    for row in v.rows:
+        if any(d.value is not None for d in row.differences):
+            by_unit.setdefault(row.unit, []).append(row)
+    figures = []
+    for unit, rows in by_unit.items():
+        ends = [x for row in rows for d in row.differences
+                for x in (d.value, *((d.interval.low, d.interval.high) if d.interval else ()))]
+        factor, shown_unit = _time_scale(ends) if unit == "s" else (
+            1.0, "pt" if unit == "%" else unit)
+        x = [_p(_language_label(row, rows)) for row in rows]
+        fig = go.Figure()
+        for i, spec in enumerate(language_view.DIFFERENCES):
+            ds = [row.differences[i] for row in rows]
+            means = [d.value if d.value is not None else 0.0 for d in ds]
+            fig.add_bar(
+                name=_p(spec.label), marker_color=DIFFERENCE_COLORS[i], x=x,
+                y=[d.value * factor if d.value is not None else None for d in ds],
+                error_y=_errors(means, [d.interval.low if d.interval else None for d in ds],
+                                [d.interval.high if d.interval else None for d in ds], factor),
+                hovertext=[f"{_p(spec.label)} · {_p(row.scenario)}<br>{_p(d.minuend)} − "
+                           f"{_p(d.subtrahend)}<br>"
+                           + (f"{_p(language_view.signed(d.value, unit))} "
+                              f"{_p(d.interval_text)}<br>" if d.value is not None else "")
+                           + f"<b>{_p(d.word)}</b>"
+                           + (f"<br>{_p(d.interval.method)}" if d.interval else "")
+                           for row, d in zip(rows, ds, strict=True)],
+                hoverinfo="text")
+        fig.add_hline(y=0, line_color="#59636e", line_width=1)
+        models = ", ".join(dict.fromkeys(row.model for row in rows))
+        metrics = ", ".join(dict.fromkeys(row.metric for row in rows))
+        _layout(fig, "Framework cost and language cost", models,
+                f"{_p(metrics)}; bars: 95% intervals over paired rounds", barmode="group")
+        fig.update_xaxes(title_text="scenario")
+        fig.update_yaxes(title_text=f"difference ({shown_unit})")
+        figures.append(_Chart(fig, wide=len(rows) > WIDE_CATEGORIES // 3))
+    return figures
+
+
+def _language_tables(v: language_view.View) -> str:
+    heads = [f"{name} ({role.label})" if (name := v.cast[role]) else f"{role.label} (nobody)"
+             for role in language_view.ROLES]
+    rows = []
+    for row in v.rows:
+        figures = []
+        for f in row.figures:
+            value, interval = language_report.estimate_text(f, row.unit)
+            figures.append(_h(f"{value} {interval}".rstrip()) if f.estimate else
+                           f'<span class="empty">{_h(value)}</span>')
+        differences = []
+        for d in row.differences:
+            value, interval = language_report.difference_text(d)
+            word = f'<span class="verdict">{_h(d.word)}</span>' if d.significant else _h(d.word)
+            differences.append(f"{_h(value)} {_h(interval)}<br>{word}" if d.value is not None
+                               else f'<span class="empty">{_h(d.word)}</span>')
+        rows.append([_h(row.scenario), f"<code>{_h(row.model)}</code>",
+                     "-" if row.level is None else _h(row.level),
+                     f"<code>{_h(row.metric)}</code>", *figures, *differences])
+    main = _table(["scenario", "model", "concurrency", "figure", *heads,
+                   *(d.label for d in language_view.DIFFERENCES)], rows,
+                  [False, False, True, False] + [True] * len(language_view.ROLES))
+    usage_rows = []
+    for row in v.rows:
+        for f, u in zip(row.figures, row.usage, strict=True):
+            status = f.why if u is None else f"{u.rounds} round{'s' if u.rounds != 1 else ''}"
+            cells = ([_h(language_view.resource_text(u, field))
+                      for _, field in language_view.RESOURCE_FIELDS] if u is not None
+                     else ["-"] * len(language_view.RESOURCE_FIELDS))
+            usage_rows.append([
+                _h(row.scenario) + (f" ({_h(row.turns)} turns)" if row.turns else ""),
+                f"<code>{_h(row.model)}</code>", _h(f.contestant or "-"), _h(f.role.label),
+                _h(status), *cells])
+    usage = _table(["scenario", "model", "contestant", "role", "status",
+                    *(label for label, _ in language_view.RESOURCE_FIELDS)], usage_rows,
+                   [False] * 5 + [True] * len(language_view.RESOURCE_FIELDS))
+    notes = "".join(f"<p>Note: {_h(n)}.</p>" for n in v.notes)
+    return (f"<p>Who is who: {_h(language_view.cast_line(v))}.</p>{notes}{main}"
+            f"<h3>What each contestant cost the machine</h3><p>"
+            f"{_h(language_report.RESOURCES_CAPTION)}.</p>{usage}")
+
+
 # --- tables ---------------------------------------------------------------------------------
 
 
@@ -663,6 +759,15 @@ def render(results: RunResults) -> str:
         "Every pair of contestants on every case both passed in every round: B's value over "
         "A's (paired by round), its 95% interval, and what it means.",
         _comparisons_table(comparisons(results))))
+    language = language_view.view(results)
+    sections.append(_Section(
+        "language", "Language or framework?", language_report.INTRO,
+        charts(_language_figures(language), "No difference could be computed in this run: it "
+               "needs a framework and a baseline of one language, or the two baselines, each "
+               "passing the same scenario.", _language_tables(language))
+        if language.shown else
+        '<p class="empty">Fewer than two of the four roles (a framework and a baseline in '
+        "Python and in Go) were played in this run: nothing to compare.</p>"))
     sections.append(_Section(
         "figures", "Every figure", "The primary metric of each scenario, contestant, model "
         "and level, pooled over the rounds.", _figures_table(ctx)))

@@ -15,8 +15,9 @@ from rich.console import Console, JustifyMethod, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from chainmark import claims, claims_view, tables
+from chainmark import claims, claims_view, language_report, tables
 from chainmark.comparison import Comparison, comparisons, contestant_order
+from chainmark.formats import fmt_bytes, fmt_value, unit_of
 from chainmark.harness.records import RunResults, ScenarioRecord, Status
 from chainmark.rounds import Estimate
 from chainmark.scenarios import BY_NAME, SCENARIOS
@@ -32,39 +33,6 @@ STATUS_STYLE = {
 }
 # The article's columns, as `Published` names them and `ContestantInfo.article_side` says.
 ARTICLE_SIDES = ("go", "python")
-
-
-def fmt_value(value: float | None, unit: str = "s") -> str:
-    if value is None:
-        return "-"
-    if unit == "s":
-        if abs(value) < 1e-3:
-            return f"{value * 1e6:.0f} µs"
-        if abs(value) < 1:
-            return f"{value * 1e3:.1f} ms"
-        return f"{value:.3f} s"
-    return f"{value:,.2f} {unit}".rstrip()
-
-
-def fmt_bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{abs(value) / 2**20:.1f} MiB"
-
-
-RATE_UNITS = {"mb": "MB/s", "docs": "docs/s", "chunks": "chunks/s", "ops": "ops/s",
-              "req": "req/s"}
-
-
-def unit_of(metric: str) -> str:
-    """`*_per_s` metrics are rates (docs_per_s → docs/s); other `*_s` are durations."""
-    head, sep, _ = metric.partition("_per_s")
-    if sep:
-        return RATE_UNITS.get(head.rsplit("_", 1)[-1], "/s")
-    if metric.endswith("_pct"):
-        return "%"
-    return "s" if metric.endswith("_s") else ""
 
 
 def primary(record: ScenarioRecord) -> tuple[str, Summary | None]:
@@ -406,6 +374,7 @@ def print_results(results: RunResults, console: Console) -> None:
             for e in r.errors:
                 console.print(f"  - {e}", markup=False)
     print_comparisons(results, console)
+    language_report.print_view(results, console)
     missing = _not_implemented(results)
     if missing:
         console.print(
@@ -663,6 +632,7 @@ def markdown(results: RunResults) -> str:
                   f"sha256 `{c['sha256']}`."]
     lines += _contestants(results)
     lines += comparisons_section(comparisons(results), results.header.rounds)
+    lines += language_report.markdown(results)
     lines += claims_view.markdown(claims.claims(results))
     lines += _sweep(results)
     lines += _checkpoints(results)

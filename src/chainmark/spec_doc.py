@@ -80,7 +80,8 @@ def render() -> str:
             models = " · ".join(f"{profile} `{s.model_for(profile)}`" for profile in PROFILES) \
                 if s.profile_models else f"`{s.default_model}`"
             traits = [f"default model {models}",
-                      f"primary metric `{s.primary_metric}`"]
+                      f"primary metric `{s.primary_metric}`",
+                      f"the language-vs-framework view compares `{s.headline}`"]
             traits += [t for t, on in (("needs Chroma", s.needs_chroma),
                                        ("reads the corpus", s.needs_corpus),
                                        ("reads a collection filled untimed beforehand",

@@ -137,3 +137,60 @@ def ratio_interval(a: Sequence[float], b: Sequence[float], *, paired: bool
     half = t975(max(df, 1.0)) * se
     return RatioInterval(ratio=float(np.exp(mean)), low=float(np.exp(mean - half)),
                          high=float(np.exp(mean + half)), n=n, method=method)
+
+
+class DifferenceInterval(BaseModel):
+    """B − A: the mean difference and its 95 % interval, in the metric's own unit."""
+
+    difference: float
+    low: float
+    high: float
+    # How many pairs (rounds) or values per side went into it, and how it was computed.
+    n: int
+    method: str
+
+    @property
+    def significant(self) -> bool:
+        return self.low > 0.0 or self.high < 0.0
+
+
+def welch_difference(mean_a: float, sd_a: float, n_a: int, mean_b: float, sd_b: float,
+                     n_b: int, what: str) -> DifferenceInterval | None:
+    """b − a with Welch's 95 % t-interval, from each side's mean, sample sd and count (`what`
+    names the values, e.g. "round means"). None without two values per side."""
+    if n_a < 2 or n_b < 2:
+        return None
+    va, vb = sd_a**2 / n_a, sd_b**2 / n_b
+    se = float(np.sqrt(va + vb))
+    df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1)) if se else 1.0
+    mean = mean_b - mean_a
+    half = t975(max(df, 1.0)) * se
+    return DifferenceInterval(difference=mean, low=mean - half, high=mean + half,
+                              n=min(n_a, n_b), method=f"Welch t on {what}, {n_a} and {n_b}")
+
+
+def difference_interval(a: Sequence[float], b: Sequence[float], *, paired: bool,
+                        what: str = "values") -> DifferenceInterval | None:
+    """The difference b − a with a 95 % t-interval.
+
+    Paired (round i of A beside round i of B, run back to back): a one-sample t-interval on
+    b_i − a_i, so drift that hits both alike cancels. Unpaired: Welch's interval (`what` names
+    the values in its method). None without
+    at least two pairs (or two values per side), or with a value that is not finite.
+    """
+    fa, fb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if not (np.all(np.isfinite(fa)) and np.all(np.isfinite(fb))):
+        return None
+    if not paired:
+        return welch_difference(float(fa.mean()) if fa.size else 0.0,
+                                float(fa.std(ddof=1)) if fa.size > 1 else 0.0, int(fa.size),
+                                float(fb.mean()) if fb.size else 0.0,
+                                float(fb.std(ddof=1)) if fb.size > 1 else 0.0, int(fb.size),
+                                what)
+    if fa.size != fb.size or fa.size < 2:
+        return None
+    d = fb - fa
+    mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+    half = t975(d.size - 1) * se
+    return DifferenceInterval(difference=mean, low=mean - half, high=mean + half,
+                              n=int(d.size), method=f"paired t on differences, {d.size} rounds")

@@ -52,6 +52,9 @@ class Contestant:
     builder: Callable[[], tuple[str, ...]] | None = None
     # The article's column this contestant stands for ("python" or "go"), if any.
     article_side: str | None = None
+    # Framework-free: what its language costs without a framework (the language-vs-framework
+    # view's baseline for `language`).
+    baseline: bool = False
 
     @property
     def implemented(self) -> frozenset[str]:
@@ -196,6 +199,7 @@ BUILTIN: tuple[Contestant, ...] = (
         language="python",
         description="No framework: httpx against the Ollama API; what Python itself costs.",
         command=_python_module("chainmark.contestants.python_baseline"),
+        baseline=True,
     ),
     Contestant(
         name="langchaingo",
@@ -220,7 +224,8 @@ BUILTIN: tuple[Contestant, ...] = (
 
 def load_external(path: Path) -> list[Contestant]:
     """Reads extra contestants from JSON: a list of {name, command, language?, description?,
-    scenarios?}; without "scenarios" the program is asked (``COMMAND --scenarios``).
+    scenarios?, baseline?}; without "scenarios" the program is asked (``COMMAND --scenarios``);
+    "baseline": true marks a framework-free contestant (the language-vs-framework view).
 
     This is how a user benchmarks their own stack without touching chainmark.
     """
@@ -260,6 +265,9 @@ def load_external(path: Path) -> list[Contestant]:
             if unknown:
                 raise ContestantFileError(f"{where}: {_unknown_message(unknown)}")
             declared = frozenset(listed)
+        baseline = entry.get("baseline", False)
+        if not isinstance(baseline, bool):
+            raise ContestantFileError(f"{where}: 'baseline' must be true or false")
         found.append(
             Contestant(
                 name=str(entry["name"]),
@@ -267,6 +275,7 @@ def load_external(path: Path) -> list[Contestant]:
                 description=str(entry.get("description", "external contestant")),
                 command=tuple(command),
                 declared=declared,
+                baseline=baseline,
             )
         )
     return found

@@ -108,6 +108,9 @@ class ContestantInfo(BaseModel):
     # The article's column this contestant stands for ("python": LangChain Python, "go":
     # LangChainGo), so its figures are printed beside the published ones; None for the rest.
     article_side: str | None = None
+    # Framework-free (what its language costs without a framework): the language-vs-framework
+    # view's baseline for `language`. Absent from older results (see chainmark.language_view).
+    baseline: bool = False
 
 
 class RunHeader(BaseModel):

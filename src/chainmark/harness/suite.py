@@ -305,7 +305,7 @@ def _contestant_infos(plan: Plan) -> dict[str, ContestantInfo]:
     chosen = [r.contestant for r in plan.runs] + [c for _, c in plan.not_implemented]
     return {
         c.name: ContestantInfo(language=c.language, description=c.description,
-                               article_side=c.article_side)
+                               article_side=c.article_side, baseline=c.baseline)
         for c in chosen
     }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from chainmark.scenarios import agents, llm, ops, rag, stress
 from chainmark.scenarios.common import SKY_PROMPT
 from chainmark.scenarios.spec import (
+    OVERHEAD_METRIC,
     OVERHEAD_MODEL,
     PROFILES,
     REAL_MODEL,
@@ -48,7 +49,7 @@ def default_model(scenario: Scenario) -> str:
 
 
 __all__ = [
-    "ALL_BY_NAME", "BY_NAME", "INTERNAL", "OVERHEAD_MODEL", "PREPARE", "PROFILES", "REAL_MODEL",
-    "SCENARIOS", "SCRIPTED_MODEL", "SKY_PROMPT", "ModelKind", "Output", "Published",
-    "Scenario", "default_model", "get",
+    "ALL_BY_NAME", "BY_NAME", "INTERNAL", "OVERHEAD_METRIC", "OVERHEAD_MODEL", "PREPARE",
+    "PROFILES", "REAL_MODEL", "SCENARIOS", "SCRIPTED_MODEL", "SKY_PROMPT", "ModelKind", "Output",
+    "Published", "Scenario", "default_model", "get",
 ]

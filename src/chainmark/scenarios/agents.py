@@ -28,6 +28,7 @@ from chainmark.scenarios.common import (
 from chainmark.scenarios.evidence import Evidence
 from chainmark.scenarios.spec import (
     ANY_OPERATION,
+    OVERHEAD_METRIC,
     ModelKind,
     Published,
     Scenario,
@@ -72,6 +73,7 @@ def _agent(name: str, title: str, summary: str, question: str, counts: dict[str,
         operations={ANY_OPERATION: AgentOutput},
         verify=verify_agent,
         derive=agent_metrics,
+        headline_metric=OVERHEAD_METRIC,
         model_kind=ModelKind.SCRIPTED,
         # One run per round in quick, without a warm-up run (seconds of paced model time each).
         params={"seed": {**agent_params(question, counts["seed"]), **SIZED},
@@ -166,6 +168,7 @@ ROUTER_SCENARIO = Scenario(
     operations={ANY_OPERATION: RouteOutput},
     verify=verify_router,
     derive=per_route,
+    headline_metric=OVERHEAD_METRIC,
     model_kind=ModelKind.SCRIPTED,
     params={
         "seed": {**ROUTER, "iterations": 20, "warmup": 1, **SIZED},

@@ -7,7 +7,7 @@ from pydantic import Field
 from chainmark.scenarios import checks
 from chainmark.scenarios.common import LONG_PROMPT, SKY_PROMPT, TextOutput, llm_params
 from chainmark.scenarios.evidence import Evidence
-from chainmark.scenarios.spec import ANY_OPERATION, Published, Scenario
+from chainmark.scenarios.spec import ANY_OPERATION, OVERHEAD_METRIC, Published, Scenario
 
 
 def verify_latency(e: Evidence) -> None:
@@ -47,6 +47,7 @@ LATENCY = Scenario(
     summary="`Why is the sky blue?` through one reused client; latency per call.",
     operations={ANY_OPERATION: TextOutput},
     verify=verify_latency,
+    headline_metric=OVERHEAD_METRIC,
     params={
         # seed: the article's 200 calls; num_predict -1 lets the model answer in full.
         "seed": llm_params(200, 3, -1, prompt=SKY_PROMPT),
@@ -68,6 +69,7 @@ TTFT = Scenario(
     verify=verify_ttft,
     derive=ttft_seconds,
     primary_metric="ttft_s",
+    headline_metric=OVERHEAD_METRIC,
     params={
         "seed": llm_params(200, 3, -1, prompt=LONG_PROMPT),
         "quick": llm_params(3, 1, 24, prompt=LONG_PROMPT),

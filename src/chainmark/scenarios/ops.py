@@ -19,7 +19,14 @@ from chainmark.scenarios.common import (
     react_probe,
 )
 from chainmark.scenarios.evidence import Evidence
-from chainmark.scenarios.spec import ANY_OPERATION, ModelKind, Output, Published, Scenario
+from chainmark.scenarios.spec import (
+    ANY_OPERATION,
+    OVERHEAD_METRIC,
+    ModelKind,
+    Output,
+    Published,
+    Scenario,
+)
 
 CONVERSATION = {
     "first_turn": "My name is John.",
@@ -93,6 +100,8 @@ MEMORY = Scenario(
     serves={ANY_OPERATION: GENERATION_PATHS},
     derive=checkpoint_latency,
     series=checkpoint_rows,
+    # Its memory is in the view's resources table (peak RSS, RSS growth over the conversation).
+    headline_metric=OVERHEAD_METRIC,
     params={
         "seed": {**CONVERSATION, "turns": 100, "checkpoints": [1, 10, 50, 100],
                  "num_predict": 64},

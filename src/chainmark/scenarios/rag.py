@@ -20,7 +20,13 @@ from chainmark.scenarios.common import (
     llm_params,
 )
 from chainmark.scenarios.evidence import Evidence, Truths
-from chainmark.scenarios.spec import ANY_OPERATION, Output, Published, Scenario
+from chainmark.scenarios.spec import (
+    ANY_OPERATION,
+    OVERHEAD_METRIC,
+    Output,
+    Published,
+    Scenario,
+)
 
 RAG_QUERY = "What is the main topic of these documents?"
 QA_QUERY = "Summarize the key themes from the documents in one paragraph."
@@ -252,6 +258,7 @@ RETRIEVE = Scenario(
     operations={ANY_OPERATION: RetrieveOutput},
     verify=verify_retrieve,
     serves={ANY_OPERATION: EMBED_PATHS},
+    headline_metric=OVERHEAD_METRIC,
     needs_chroma=True,
     needs_corpus=True,
     needs_collection=True,
@@ -284,6 +291,7 @@ E2E = Scenario(
     operations={ANY_OPERATION: QAOutput},
     verify=verify_e2e,
     serves={ANY_OPERATION: EMBED_PATHS},
+    headline_metric=OVERHEAD_METRIC,
     needs_chroma=True,
     needs_corpus=True,
     needs_collection=True,

@@ -24,6 +24,8 @@ SCRIPTED_MODEL = "synthetic:smollm2-cpu"
 OVERHEAD_MODEL = "synthetic"
 # Any operation name: the scenario has one kind of operation and contestants name it freely.
 ANY_OPERATION = "*"
+# Per operation: the client's time beyond the LLM server's (chainmark.harness.metrics).
+OVERHEAD_METRIC = "overhead_s"
 
 
 class ModelKind(StrEnum):
@@ -94,6 +96,12 @@ class Scenario:
     verify: Verifier
     # The metric that summarises the scenario in tables (a key of the harness's metrics).
     primary_metric: str = "latency_s"
+    # The figure the language-vs-framework view compares across contestants (chainmark.
+    # language_view), when it is not the primary metric. The rule: framework overhead per
+    # operation (`overhead_s`) wherever the server's log gives it (one kind of operation, run
+    # one at a time, each reaching the LLM server); else the primary metric, which is what the
+    # scenario is about (a rate under concurrency, a step's time, a timeout's, a handler's cost).
+    headline_metric: str | None = None
     model_kind: ModelKind = ModelKind.REAL
     # A model family other than the kind's default (e.g. the deliberately malformed agent).
     default_model_override: str | None = None
@@ -139,6 +147,11 @@ class Scenario:
         if profile not in PROFILES:
             raise KeyError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
         return dict(self.params.get(profile, {}))
+
+    @property
+    def headline(self) -> str:
+        """The metric the language-vs-framework view compares (see `headline_metric`)."""
+        return self.headline_metric or self.primary_metric
 
     @property
     def default_model(self) -> str:

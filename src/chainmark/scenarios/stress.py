@@ -30,6 +30,7 @@ from chainmark.scenarios.common import (
 from chainmark.scenarios.evidence import Evidence
 from chainmark.scenarios.spec import (
     ANY_OPERATION,
+    OVERHEAD_METRIC,
     OVERHEAD_MODEL,
     PROFILES,
     ModelKind,
@@ -285,6 +286,7 @@ TOOL_FAILURE = Scenario(
     operations={ANY_OPERATION: ToolFailureOutput},
     verify=verify_tool_failure,
     serves={ANY_OPERATION: GENERATION_PATHS},
+    headline_metric=OVERHEAD_METRIC,
     model_kind=ModelKind.SCRIPTED,
     # The article published no figure here: quick checks the behaviour on the zero-latency
     # model (a sized loop), where the paced one would add seconds of sleep per run.
@@ -327,6 +329,7 @@ PARSE_ERROR = Scenario(
     operations={ANY_OPERATION: ParseErrorOutput},
     verify=verify_parse_error,
     serves={ANY_OPERATION: GENERATION_PATHS},
+    headline_metric=OVERHEAD_METRIC,
     model_kind=ModelKind.SCRIPTED,
     # The scripted model's first reply in every run lacks its Action Input line.
     default_model_override="synthetic-malformed:smollm2-cpu",
