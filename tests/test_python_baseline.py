@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from react_prompts import signature_words
 
 from chainmark.contestants.python_baseline import ops, rag
 from chainmark.contestants.python_baseline.splitter import RecursiveSplitter
@@ -147,15 +148,16 @@ def test_every_rag_scenario_passes(rag_run):
 
 
 def test_rag_makes_the_frameworks_requests(rag_run):
-    """The same requests on the same paths, carrying the same prompts (the server counts the
-    words it was sent), as LangChain Python for the same work."""
+    """The same prompts (the server counts the words it was sent) as LangChain Python for the
+    same work, and the same requests but where the baselines batch embeddings their way."""
     base, lc = _records(rag_run, BASE), _records(rag_run, LC)
     for name in RAG:
-        for key in ("by_path", "prompt_tokens"):
-            assert base[name]["server"][key] == lc[name]["server"][key], (name, key)
-    # The embedding choices: one request with all 6 chunks (sequential), then batches of one
-    # (quick's batch_size): 7 per iteration.
-    assert base["rag.embed"]["server"]["by_path"] == {"/api/embed": 2 * (1 + 6)}
+        assert base[name]["server"]["prompt_tokens"] == lc[name]["server"]["prompt_tokens"], name
+        if name != "rag.embed":
+            assert base[name]["server"]["by_path"] == lc[name]["server"]["by_path"], name
+    # The embedding choice (the Go baseline's too): batches of `batch_size` (quick's 1), sent
+    # one after another, then the same batches concurrently: 6 + 6 per iteration.
+    assert base["rag.embed"]["server"]["by_path"] == {"/api/embed": 2 * (6 + 6)}
     # Ingest embeds every stored chunk in one request; retrieval embeds the question once.
     assert base["rag.ingest"]["server"]["by_path"] == {"/api/embed": 2}
     assert base["rag.e2e"]["server"]["by_path"] == {"/api/embed": 2, "/api/generate": 2}
@@ -202,7 +204,9 @@ def test_stress_and_memory_send_the_frameworks_prompts(ops_run):
             generated = by_path["/api/generate"]
             assert all(n == generated for n in by_path.values())
             per_op.append(record["server"]["prompt_tokens"] / generated)
-        assert per_op[0] == pytest.approx(per_op[1]), name
+        # The agents' prompts lack only LangChain's tool signatures (see react_prompts).
+        fewer = signature_words() if name == "ops.observability" else 0
+        assert per_op[0] == pytest.approx(per_op[1] - fewer), name
 
 
 def test_observability_hooks_fire_at_every_event(ops_run):

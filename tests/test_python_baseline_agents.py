@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from react_prompts import signature_words
 
 from chainmark import scenarios
 from chainmark.contestants.python_baseline import api, react
@@ -106,20 +107,6 @@ def test_agent_router_and_tool_failure_scenarios_pass(agents_run):
     assert {op["output"]["outcome"] for op in failure} == {"surfaced"}
     assert all(op["output"]["error"] == "simulated tool failure" for op in failure)
     assert {op["output"]["error_kind"] for op in failure} == {"RuntimeError"}
-
-
-def signature_words() -> int:
-    """How many more words LangChain's tool lines have than the specification's: it writes
-    each tool function's Python signature after the name ("WordLengthTool(text: 'str') ->
-    'str' - ..."), the baselines write "WordLengthTool: ..."."""
-    from langchain_core.tools.render import render_text_description
-
-    from chainmark.contestants.langchain_python import agents as lc_agents
-
-    params = agent_params(SINGLE_QUESTION, 1)
-    tools = react.make_tools(params, Counter())
-    theirs = render_text_description(lc_agents.make_tools(params, Counter()))
-    return len(theirs.split()) - len("\n".join(t.describe() for t in tools).split())
 
 
 def test_the_baseline_sends_what_langchain_sends(agents_run):

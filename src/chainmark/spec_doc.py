@@ -95,6 +95,9 @@ def render() -> str:
                        for name, paths in s.serves.items()]
             out += [f"### `{s.name}` — {s.title}", "", s.summary, "", "; ".join(traits) + ".",
                     ""]
+            if s.baseline_choice:
+                out += ["Without a framework (python-baseline and go-baseline alike): "
+                        f"{s.baseline_choice}.", ""]
             out += [*_params(s), ""]
             if s.expect:
                 out += ["Verified beyond the common checks: " + ", ".join(

@@ -218,6 +218,7 @@ BUILTIN: tuple[Contestant, ...] = (
         "src/chainmark/contestants/go_baseline on first use.",
         command=(),
         builder=functools.partial(_go_binary, "go-baseline"),
+        baseline=True,
     ),
 )
 

@@ -63,11 +63,21 @@ def verify_agent(e: Evidence) -> None:
                    "calls reached the server")
 
 
+# How both baselines run an agent (python-baseline and go-baseline alike).
+REACT_BASELINE = (
+    "a ReAct loop written for the baseline: the scenario's prompt with each tool as a `Name: "
+    "description` line, the classic scratchpad (reply, `Observation: …`, `Thought: `), stop "
+    "`\\nObservation`, LangChain's parser rules and parse-error feedback, the classic "
+    "iteration-limit answer; one non-streamed `/api/generate` per step on one keep-alive client"
+)
+
+
 def _agent(name: str, title: str, summary: str, question: str, counts: dict[str, int],
            expect: dict[str, Any], published: Published, first_tool: str) -> Scenario:
     return Scenario(
         name=name,
         part=3,
+        baseline_choice=REACT_BASELINE,
         title=title,
         summary=summary,
         operations={ANY_OPERATION: AgentOutput},
@@ -162,6 +172,10 @@ def per_route(e: Evidence) -> dict[str, list[float]]:
 
 ROUTER_SCENARIO = Scenario(
     name="workflow.router",
+    baseline_choice=(
+        "two non-streamed `/api/generate` calls: the router prompt, then the chosen route's; "
+        "`math` when the label starts with it, else prose"
+    ),
     part=3,
     title="Router chain to a math or prose chain",
     summary="Two queries, route verified; LLM-only time and framework overhead.",

@@ -42,6 +42,9 @@ def ttft_seconds(e: Evidence) -> dict[str, list[float]]:
 
 LATENCY = Scenario(
     name="llm.latency",
+    baseline_choice=(
+        "one non-streamed `/api/generate` per call on one keep-alive HTTP client"
+    ),
     part=1,
     title="Single-turn completion latency",
     summary="`Why is the sky blue?` through one reused client; latency per call.",
@@ -62,6 +65,10 @@ LATENCY = Scenario(
 
 TTFT = Scenario(
     name="llm.ttft",
+    baseline_choice=(
+        "`/api/generate` streamed, NDJSON read line by line to the `done` message; the first token "
+        "is the first non-empty chunk"
+    ),
     part=1,
     title="Streaming time to first token",
     summary="A long prompt, streamed; time to the first non-empty chunk, stream consumed.",

@@ -92,6 +92,10 @@ def checkpoint_rows(e: Evidence) -> dict[str, list[dict[str, Any]]]:
 
 MEMORY = Scenario(
     name="ops.memory",
+    baseline_choice=(
+        "the conversation buffer is a list / slice of turns rendered into the classic conversation "
+        "prompt every turn; one non-streamed `/api/generate` per turn"
+    ),
     part=5,
     title="100-turn conversation with buffer memory",
     summary="Checkpoints at turns 1, 10, 50, 100: latency and memory.",
@@ -204,6 +208,13 @@ def handler_cost(e: Evidence) -> dict[str, list[float]]:
 
 OBSERVABILITY = Scenario(
     name="ops.observability",
+    baseline_choice=(
+        "hooks at the run's, each model call's and each tool call's start and end (plus actions "
+        "and the finish), fewer events than LangChain's nested callbacks; logging: the standard "
+        "logger (`logging` / `log/slog`) to a file; tracing: Python the OpenTelemetry SDK with an "
+        "in-memory exporter, Go a span recorder in OpenTelemetry's model written with the standard "
+        "library (the SDK is a third-party module) — the one choice that differs by language"
+    ),
     part=5,
     title="Callback-handler overhead on concurrent agents",
     summary="Bare vs. logging handler vs. OpenTelemetry, phases of repeated 25-agent bursts: "

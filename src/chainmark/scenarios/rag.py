@@ -75,6 +75,10 @@ def split_rates(e: Evidence) -> dict[str, list[float]]:
 
 SPLIT_SCENARIO = Scenario(
     name="rag.split",
+    baseline_choice=(
+        "the baseline's own recursive character splitter (the reference's algorithm, lengths in "
+        "characters), returning plain strings"
+    ),
     part=2,
     title="Recursive character splitting of a 10 MB document",
     summary="Chunk size 1000, overlap 200, 5 runs; MB/s and chunks/s.",
@@ -125,6 +129,11 @@ def embed_rates(e: Evidence) -> dict[str, list[float]]:
 
 EMBED = Scenario(
     name="rag.embed",
+    baseline_choice=(
+        "`/api/embed` with a list of texts per request: sequential sends batches of `batch_size` "
+        "one after another, concurrent the same batches with at most `workers` in flight "
+        "(goroutines / asyncio); the modes differ only in concurrency"
+    ),
     part=2,
     title="Embedding the large document's chunks",
     summary="Sequential (framework batches) and concurrent (batches of 100, 8 workers).",
@@ -196,6 +205,11 @@ def verify_prepare(e: Evidence) -> None:
 
 INGEST = Scenario(
     name="rag.ingest",
+    baseline_choice=(
+        "the `*.md` files of `docs_dir` read sorted by path; chunks embedded in batches of 100 "
+        "(one `/api/embed` each), each batch added through Chroma's v2 REST API before the next is "
+        "embedded; the step ends with a count"
+    ),
     part=2,
     title="Load, split, embed and store 50 documents in Chroma",
     summary="Per-step times; collection deleted afterwards.",
@@ -223,6 +237,9 @@ INGEST = Scenario(
 # for k=5 retrieval to choose among, at ~2 s an embedding on Ollama on 2 cores.
 PREPARE = Scenario(
     name="rag.prepare",
+    baseline_choice=(
+        "as rag.ingest's steps, into the named collection"
+    ),
     part=2,
     title="Fill a contestant's collection (untimed, for the retrieval scenarios)",
     summary="The ingest steps with the contestant's own stack, outside any timed region.",
@@ -252,6 +269,10 @@ def verify_retrieve(e: Evidence) -> None:
 
 RETRIEVE = Scenario(
     name="rag.retrieve",
+    baseline_choice=(
+        "the query embedded by one `/api/embed` request, then one Chroma v2 query (`k` results; "
+        "documents and metadatas only)"
+    ),
     part=2,
     title="Top-5 retrieval",
     summary="100 retrievals of one question; k documents must come back.",
@@ -285,6 +306,10 @@ def verify_e2e(e: Evidence) -> None:
 
 E2E = Scenario(
     name="rag.e2e",
+    baseline_choice=(
+        "retrieval as rag.retrieve, then the classic \"stuff\" QA prompt (documents joined by "
+        "blank lines) in one non-streamed `/api/generate`"
+    ),
     part=2,
     title="Retrieval QA, stuff strategy",
     summary="20 runs of a summary question over top-5 documents.",

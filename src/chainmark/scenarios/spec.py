@@ -111,6 +111,9 @@ class Scenario:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout_s: dict[str, float] = field(default_factory=lambda: {"quick": 300, "seed": 7200})
     published: tuple[Published, ...] = ()
+    # How the framework-free baselines (python-baseline, go-baseline) do the work where a
+    # hand-written stack must choose (batching, streaming, endpoint): one choice, both languages.
+    baseline_choice: str = ""
     # What a correct answer must show; the harness keeps it and never sends it to contestants.
     expect: dict[str, Any] = field(default_factory=dict)
     # Schema of the result's `outputs` (whole-run data such as phases), if the scenario has any.

@@ -100,6 +100,10 @@ def verify_concurrent_rag(e: Evidence) -> None:
 
 CONCURRENT_RAG = Scenario(
     name="stress.concurrent_rag",
+    baseline_choice=(
+        "rag.e2e's retrieve-then-answer on goroutines / asyncio tasks, one client pooled as wide "
+        "as `concurrency`, each operation under `timeout_s`, in whole waves"
+    ),
     part=4,
     title="50 simultaneous retrieval-QA queries",
     summary="Top-3, 30 s timeout each, in waves of 50 for at least 1 s; wall time, ops/s, "
@@ -134,6 +138,10 @@ def verify_concurrent_agent(e: Evidence) -> None:
 
 CONCURRENT_AGENT = Scenario(
     name="stress.concurrent_agent",
+    baseline_choice=(
+        "the baselines' ReAct loop (see agent.single) on goroutines / asyncio tasks, one client "
+        "pooled as wide as `concurrency`, each run under `timeout_s`, in whole waves"
+    ),
     part=4,
     title="25 simultaneous multi-hop agents",
     summary="In waves of 25 for at least 1 s; wall time and ops/s.",
@@ -170,6 +178,10 @@ def verify_saturation(e: Evidence) -> None:
 
 SATURATION = Scenario(
     name="stress.saturation",
+    baseline_choice=(
+        "`concurrency` workers (goroutines / asyncio tasks) sending non-streamed `/api/generate` "
+        "calls for `duration_s`, each under `timeout_s`"
+    ),
     part=4,
     title="Saturating the LLM server",
     summary="100 workers for 60 s; completed requests and req/s.",
@@ -232,6 +244,10 @@ def timeout_seconds(e: Evidence) -> dict[str, list[float]]:
 
 TIMEOUT = Scenario(
     name="resilience.timeout",
+    baseline_choice=(
+        "a deadline around the whole non-streamed call (`context.WithTimeout` / "
+        "`asyncio.wait_for`) that cancels the request itself"
+    ),
     part=4,
     title="2 s client timeout on a long generation",
     summary="Must fail with a timeout error within [2.0, 2.5) s.",
@@ -280,6 +296,9 @@ def verify_tool_failure(e: Evidence) -> None:
 
 TOOL_FAILURE = Scenario(
     name="resilience.tool_failure",
+    baseline_choice=(
+        "the ReAct loop of agent.single; the tool's error ends the run and is reported as surfaced"
+    ),
     part=4,
     title="A tool that raises",
     summary="The agent surfaces or recovers; never hangs or crashes.",
@@ -323,6 +342,10 @@ def verify_parse_error(e: Evidence) -> None:
 
 PARSE_ERROR = Scenario(
     name="resilience.parse_error",
+    baseline_choice=(
+        "the ReAct loop of agent.single; the parser's feedback goes back to the model as the "
+        "observation"
+    ),
     part=4,
     title="Malformed agent output",
     summary="The framework recovers or returns a clear error.",

@@ -60,7 +60,7 @@ func runAgent(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("agent", func(op *Op) error {
 			return runAgentOnce(ctx, agent, p, op.Output, "", nil, nil)
 		})
@@ -150,7 +150,7 @@ func workflowRouter(ctx context.Context, p *Params, e *Endpoints, rec *Recorder)
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		for _, q := range p.Queries {
 			rec.Op("route", func(op *Op) error { return router.Route(ctx, q, op.Output) })
 		}

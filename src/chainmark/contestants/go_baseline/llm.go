@@ -30,7 +30,7 @@ func llmLatency(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) err
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("generate", func(op *Op) error {
 			text, err := llm.Generate(ctx, p.Prompt, opts)
 			if err != nil {
@@ -58,7 +58,7 @@ func llmTTFT(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error 
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("stream", func(op *Op) error {
 			var text strings.Builder
 			chunks := 0

@@ -64,12 +64,15 @@ type ToolSpec struct {
 
 // Params is the union of every scenario's parameters; each scenario reads its own.
 type Params struct {
-	Iterations  int     `json:"iterations"`
-	Warmup      int     `json:"warmup"`
-	Prompt      string  `json:"prompt"`
-	NumPredict  int     `json:"num_predict"`
-	Temperature float64 `json:"temperature"`
-	Seed        int     `json:"seed"`
+	Iterations int `json:"iterations"`
+	// Loop sizing (see Loop): a round's minimum measured time, and a cap on its iterations.
+	MinRoundS          float64 `json:"min_round_s"`
+	MaxRoundIterations int     `json:"max_round_iterations"`
+	Warmup             int     `json:"warmup"`
+	Prompt             string  `json:"prompt"`
+	NumPredict         int     `json:"num_predict"`
+	Temperature        float64 `json:"temperature"`
+	Seed               int     `json:"seed"`
 
 	// Retrieval-augmented generation.
 	ChunkSize  int    `json:"chunk_size"`

@@ -133,7 +133,7 @@ func ragSplit(_ context.Context, p *Params, _ *Endpoints, rec *Recorder) error {
 		return err
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("split", func(op *Op) error {
 			op.Output["chunks"] = len(splitter.Split(doc.Text))
 			return nil
@@ -213,7 +213,7 @@ func ragEmbed(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error
 	}
 	rec.outputs["texts"] = len(texts)
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("sequential", func(op *Op) error {
 			vectors, err := embedSequential(ctx, llm, texts, p.BatchSize)
 			if err != nil {
@@ -340,7 +340,7 @@ func ragIngest(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) erro
 		return err
 	}
 	rec.Begin()
-	for i := range p.Iterations {
+	for i := range p.Loop() {
 		collection := p.Collection + "-" + strconv.Itoa(i)
 		ingest(ctx, p, llm, chroma, rec, collection)
 		// Deleted whatever happened; a collection that was never created is not an error.
@@ -415,7 +415,7 @@ func ragRetrieve(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) er
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("retrieve", func(op *Op) error {
 			found, err := retriever.Retrieve(ctx, p.Query)
 			if err != nil {
@@ -484,7 +484,7 @@ func ragE2E(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) error {
 		}
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("qa", func(op *Op) error {
 			text, docs, err := qa.Answer(ctx, p.Query)
 			if err != nil {

@@ -100,8 +100,10 @@ type AgentRun struct {
 	ParseErrors int
 }
 
-// errNoFinalAnswer: the run used max_iterations steps without a final answer.
-var errNoFinalAnswer = errors.New("agent stopped without a final answer")
+// iterationLimitAnswer is the answer of a run that used max_iterations steps without a final
+// answer: the classic agent's words (as the Python baseline's), an answer the scenario's
+// verification rejects rather than an error that would hide the steps taken.
+const iterationLimitAnswer = "Agent stopped due to iteration limit or time limit."
 
 // ToolError is a tool's failure, which ends the run.
 type ToolError struct {
@@ -144,13 +146,14 @@ func newAgent(llm *Ollama, p *Params) (*Agent, error) {
 	return &Agent{llm: llm, template: template, opts: sampling(p).withStop(reactStop), maxIter: p.MaxIter}, nil
 }
 
-// toolsText is the prompt's {tools} ("name - description" per line) and {tool_names}
+// toolsText is the prompt's {tools} ("Name: description" per line, the specification's
+// rendering, as the Python baseline's) and {tool_names}
 // (comma-separated).
 func toolsText(tools []Tool) (string, string) {
 	lines := make([]string, len(tools))
 	names := make([]string, len(tools))
 	for i, t := range tools {
-		lines[i] = t.Name + " - " + t.Description
+		lines[i] = t.Name + ": " + t.Description
 		names[i] = t.Name
 	}
 	return strings.Join(lines, "\n"), strings.Join(names, ", ")
@@ -214,7 +217,8 @@ func (a *Agent) Run(ctx context.Context, question string, tools []Tool, obs Obse
 		}
 		scratchpad.WriteString(reply + "\nObservation: " + observation + "\nThought: ")
 	}
-	return run, fmt.Errorf("%w after %d steps", errNoFinalAnswer, a.maxIter)
+	run.Answer = iterationLimitAnswer
+	return run, nil
 }
 
 // generate is one model call of a run.

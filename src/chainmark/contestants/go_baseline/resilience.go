@@ -43,7 +43,7 @@ func resilienceTimeout(ctx context.Context, p *Params, e *Endpoints, rec *Record
 	opts := sampling(p)
 	health := Sampling{Temperature: 0, Seed: p.Seed, NumPredict: 1}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("timeout", func(op *Op) error {
 			callCtx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
@@ -95,7 +95,7 @@ func toolFailure(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) er
 		return err
 	}
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("agent", func(op *Op) error {
 			out := map[string]any{}
 			if err := runAgentOnce(ctx, agent, p, out, p.FailingTool, failure, nil); err != nil {
@@ -129,7 +129,7 @@ func parseError(ctx context.Context, p *Params, e *Endpoints, rec *Recorder) err
 	}
 	agent.feedParseErrors = p.HandleParseErr
 	rec.Begin()
-	for range p.Iterations {
+	for range p.Loop() {
 		rec.Op("agent", func(op *Op) error {
 			out := map[string]any{}
 			if err := runAgentOnce(ctx, agent, p, out, "", nil, nil); err != nil {

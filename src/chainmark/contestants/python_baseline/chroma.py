@@ -38,7 +38,8 @@ def _json(response: httpx.Response) -> Any:
 
 def _query_body(embedding: list[float], k: int) -> dict[str, Any]:
     return {"query_embeddings": [embedding], "n_results": k,
-            "include": ["documents", "metadatas", "distances"]}
+            # What the caller uses, as the Go baseline asks: no distances, no embeddings.
+            "include": ["documents", "metadatas"]}
 
 
 def _found(result: dict[str, Any]) -> list[Found]:

@@ -56,7 +56,7 @@ def rag_split(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
         text = Path(params["corpus"]["large_document"]).read_text(encoding="utf-8")
         splitter = splitter_for(params)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("split") as op:
             op.output["chunks"] = len(splitter.split(text))
     rec.end()
@@ -85,9 +85,9 @@ async def _embed_concurrently(http: httpx.AsyncClient, model: str, texts: list[s
 
 
 def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
-    # Choices: `sequential` is ONE /api/embed request carrying every chunk (the endpoint
-    # takes a list; splitting it up is the caller's business and this caller has no reason
-    # to); `concurrent` is batches of `batch_size`, `workers` at a time, on asyncio.
+    # Choices (the Go baseline's too): `sequential` sends the chunks in batches of
+    # `batch_size`, one /api/embed request after another; `concurrent` sends the same batches
+    # with at most `workers` in flight, on asyncio. The two modes differ only in concurrency.
     with setup_timer(rec):
         text = Path(params["corpus"]["large_document"]).read_text(encoding="utf-8")
         texts = bounded(splitter_for(params).split(text), params["max_chunks"])
@@ -98,9 +98,10 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
         loop = asyncio.new_event_loop()
     rec.outputs["texts"] = len(texts)
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("sequential") as op:
-            op.output.update(_vectors_output(embeddings.embed(http, model, texts)))
+            op.output.update(_vectors_output(
+                _embed_in_batches(http, model, texts, params["batch_size"])))
         with rec.op("concurrent") as op:
             vectors = loop.run_until_complete(_embed_concurrently(
                 async_http, model, texts, params["batch_size"], params["workers"]))
@@ -110,22 +111,36 @@ def rag_embed(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) 
     loop.close()
 
 
+# How many chunks one /api/embed request carries where the scenario names no batch size
+# (rag.ingest, rag.prepare): the article's batch size, as the Go baseline's. Batches keep a
+# request and its answer small whatever the corpus; one request per chunk would pay a round
+# trip each.
+DEFAULT_EMBED_BATCH = 100
+
+
+def _embed_in_batches(http: httpx.Client, model: str, texts: list[str],
+                      batch_size: int) -> list[list[float]]:
+    if batch_size < 1:
+        raise ValueError(f"batch_size {batch_size} must be positive")
+    return [vector for lo in range(0, len(texts), batch_size)
+            for vector in embeddings.embed(http, model, texts[lo:lo + batch_size])]
+
+
 def store(chroma: Chroma, http: httpx.Client, endpoints: dict[str, Any], collection: str,
           chunks: list[Chunk], max_batch: int) -> str:
     """Embeds the chunks, adds them to the collection (created if absent), returns its id."""
-    # Choices: every chunk in ONE /api/embed request (as rag.embed's sequential run), then
-    # Chroma `add` in batches of the server's max_batch_size, random UUIDs as ids, the source
-    # path as each record's metadata.
+    # Choices (the Go baseline's too): batches of DEFAULT_EMBED_BATCH chunks (or fewer, if
+    # the Chroma server takes fewer at once), each embedded in one /api/embed request and
+    # added to Chroma before the next is embedded; random UUIDs as ids, the source path as
+    # each record's metadata.
     collection_id = chroma.create(collection)
-    if not chunks:
-        return collection_id
-    texts = [c.text for c in chunks]
-    vectors = embeddings.embed(http, endpoints["model"], texts)
-    ids = [str(uuid.uuid4()) for _ in chunks]
-    metadatas = [{"source": c.source} for c in chunks]
-    for lo in range(0, len(chunks), max_batch):
-        hi = lo + max_batch
-        chroma.add(collection_id, ids[lo:hi], vectors[lo:hi], texts[lo:hi], metadatas[lo:hi])
+    step = max(1, min(DEFAULT_EMBED_BATCH, max_batch))
+    for lo in range(0, len(chunks), step):
+        batch = chunks[lo:lo + step]
+        texts = [c.text for c in batch]
+        vectors = embeddings.embed(http, endpoints["model"], texts)
+        chroma.add(collection_id, [str(uuid.uuid4()) for _ in batch], vectors, texts,
+                   [{"source": c.source} for c in batch])
     return collection_id
 
 
@@ -148,15 +163,15 @@ def _ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder, ch
 def rag_ingest(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     # Choices: sync httpx throughout; `load` reads the *.md files directly in docs_dir,
     # sorted by path; `split` splits each file's text; `embed_store` creates the collection
-    # (get_or_create), embeds every chunk in one /api/embed request, adds them in batches of
-    # the server's max_batch_size (read once in set-up) and asks Chroma for the count; each
+    # (get_or_create), embeds and adds the chunks batch by batch (see `store`; the server's
+    # max_batch_size is read once in set-up) and asks Chroma for the count; each
     # iteration's collection is deleted after it, outside its steps.
     with setup_timer(rec):
         chroma = Chroma(endpoints["chroma_url"])
         http = api.client(endpoints)
         max_batch = chroma.max_batch_size()
     rec.begin()
-    for i in range(params["iterations"]):
+    for i in rec.iterations(params):
         collection = f"{params['collection']}-{i}"
         try:
             _ingest(params, endpoints, rec, chroma, http, max_batch, collection)
@@ -192,13 +207,13 @@ class Retriever:
 
 def rag_retrieve(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
     # Choices: sync httpx; per retrieval one /api/embed request (the query as a one-element
-    # list) and one Chroma v2 query (n_results k; documents, metadatas and distances).
+    # list) and one Chroma v2 query (n_results k; documents and metadatas).
     with setup_timer(rec):
         retrieve = Retriever(params, endpoints)
     for _ in range(params["warmup"]):
         retrieve(params["query"])
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("retrieve") as op:
             found = retrieve(params["query"])
             op.output.update(documents=len(found),
@@ -222,7 +237,7 @@ def rag_e2e(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
     for _ in range(params["warmup"]):
         answer()
     rec.begin()
-    for _ in range(params["iterations"]):
+    for _ in rec.iterations(params):
         with rec.op("qa") as op:
             text, documents = answer()
             op.output.update(text=text, documents=documents)
