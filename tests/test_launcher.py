@@ -8,8 +8,9 @@ import threading
 import time
 
 import psutil
+import pytest
 
-from chainmark.harness.launcher import run_measured
+from chainmark.harness.launcher import _tree_usage, run_measured
 from chainmark.processes import die_with_parent, kill_group
 
 
@@ -157,7 +158,7 @@ def test_a_contestant_dies_with_its_harness(tmp_path):
     script = tmp_path / "harness.py"
     script.write_text(
         "import sys, pathlib\n"
-        "from chainmark.harness.launcher import run_measured\n"
+        "from chainmark.harness.launcher import _tree_usage, run_measured\n"
         f"run_measured([sys.executable, '-c', {contestant_code!r}], timeout_s=60,\n"
         f"             log_dir=pathlib.Path({str(tmp_path)!r}))\n"
     )
@@ -178,3 +179,26 @@ def test_a_contestant_dies_with_its_harness(tmp_path):
         if harness.poll() is None:
             harness.kill()
             harness.wait()
+
+
+def test_an_exited_contestant_gives_no_sample():
+    """Between its exit and the harness's wait, a contestant is a zombie: a sample then would
+    read 0 bytes and 0 CPU seconds (once seen as `rss_end_bytes: 0`), so there is none."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    zombie = psutil.Process(child.pid)
+    deadline = time.monotonic() + 30
+    while zombie.status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the child never exited"
+        time.sleep(0.01)
+    try:
+        with pytest.raises(psutil.Error):
+            _tree_usage(zombie)
+    finally:
+        child.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        rss, cpu = _tree_usage(psutil.Process(alive.pid))
+        assert rss > 0 and cpu >= 0
+    finally:
+        alive.kill()
+        alive.wait()

@@ -106,8 +106,14 @@ def _high_water_mark(pid: int) -> int | None:
 
 
 def _tree_usage(proc: psutil.Process) -> tuple[int, float]:
-    rss, cpu = 0, 0.0
-    for p in [proc, *proc.children(recursive=True)]:
+    """RSS and CPU of the process and its descendants; raises psutil.Error once the process
+    itself has exited (a zombie until reaped), whose sample would read 0 bytes and 0 s."""
+    own = proc.memory_info().rss
+    if own == 0:  # what /proc says of a zombie: a live process always has resident pages
+        raise psutil.ZombieProcess(proc.pid)
+    times = proc.cpu_times()
+    rss, cpu = own, times.user + times.system
+    for p in proc.children(recursive=True):
         try:
             rss += p.memory_info().rss
             times = p.cpu_times()
