@@ -133,7 +133,7 @@ def test_report_module_names_no_contestant():
         assert name not in source
 
 
-def rounds_run() -> RunResults:
+def rounds_run(model: str | None = None) -> RunResults:
     """Three rounds; gopher is always 25 % faster than py end to end, with less overhead."""
     records = []
     for rnd, scale in enumerate((1.0, 1.2, 0.9)):
@@ -142,7 +142,7 @@ def rounds_run() -> RunResults:
                 "latency_s": [latency * scale] * 3,
                 "overhead_s": [overhead * scale] * 3,
                 "server_s": [(latency - overhead) * scale] * 3})
-            records.append(r.model_copy(update={"round": rnd}))
+            records.append(r.model_copy(update={"round": rnd, "model": model or r.model}))
     results = run(records, THREE)
     results.header.rounds = 3
     return results
@@ -159,12 +159,21 @@ def test_comparisons_section_pools_rounds_with_an_interval_and_a_word():
 
 
 def test_claims_section_lists_every_published_figure():
-    text = report.markdown(rounds_run())
+    text = report.markdown(rounds_run("smollm2:135m"))
     rows = md_table(section(text, "The article's claims"), "scenario")
     assert len(rows) == sum(len(s.published) for s in BY_NAME.values())
     latency = next(r for r in rows if r["scenario"] == "llm.latency")
     # py ÷ gopher = 1.33 against the article's 1.19: same direction, larger.
     assert latency["measured"] == "1.33×" and latency["verdict"] == "direction only"
+
+
+def test_a_time_measured_without_model_time_is_no_verdict_on_the_articles():
+    """The article's latency includes its model's; on the zero-latency model it is all
+    overhead, so setting the two side by side would judge nothing."""
+    rows = md_table(section(report.markdown(rounds_run("synthetic")), "The article's claims"),
+                    "scenario")
+    latency = next(r for r in rows if r["scenario"] == "llm.latency")
+    assert latency["verdict"] == "not measurable here" and "zero-latency" in latency["why"]
 
 
 def test_run_output_ends_with_one_line_per_comparison():

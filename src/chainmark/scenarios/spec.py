@@ -22,6 +22,13 @@ DEFAULT_PROFILE = "quick"
 REAL_MODEL = "smollm2:135m"
 SCRIPTED_MODEL = "synthetic:smollm2-cpu"
 OVERHEAD_MODEL = "synthetic"
+
+
+def zero_latency(model: str) -> bool:
+    """A synthetic model family at the zero profile ("synthetic", "synthetic-malformed",
+    "synthetic:zero"): its figures hold no model time at all."""
+    family, _, tag = model.partition(":")
+    return family.startswith("synthetic") and tag in ("", "latest", "zero")
 # Any operation name: the scenario has one kind of operation and contestants name it freely.
 ANY_OPERATION = "*"
 # Per operation: the client's time beyond the LLM server's (chainmark.harness.metrics).

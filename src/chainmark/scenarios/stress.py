@@ -195,7 +195,7 @@ SATURATION = Scenario(
         "seed": {"concurrency": 100, "duration_s": 60.0, "prompt": SKY_PROMPT, **SAMPLING,
                  "num_predict": 48, "timeout_s": 30.0},
         # quick: 3 s in each of 3 rounds.
-        "quick": {"concurrency": 20, "duration_s": 3.0, "prompt": SKY_PROMPT, **SAMPLING,
+        "quick": {"concurrency": 20, "duration_s": 2.0, "prompt": SKY_PROMPT, **SAMPLING,
                   "num_predict": 48, "timeout_s": 30.0},
     },
     published=(
