@@ -192,12 +192,12 @@ def test_an_exited_contestant_gives_no_sample():
         time.sleep(0.01)
     try:
         with pytest.raises(psutil.Error):
-            _tree_usage(zombie)
+            _tree_usage(zombie, [])
     finally:
         child.wait()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        rss, cpu = _tree_usage(psutil.Process(alive.pid))
+        rss, cpu = _tree_usage(psutil.Process(alive.pid), [])
         assert rss > 0 and cpu >= 0
     finally:
         alive.kill()

@@ -270,6 +270,7 @@ class _Runner:
         )
 
     def cleanup(self) -> None:
+        self.server_log.close()
         if self.collections and self.live.chroma_url:
             left = rag_collections.delete_collections(self.live.chroma_url, self.collections)
             if left:

@@ -17,8 +17,8 @@ _OPS = "chainmark.contestants.langchain_python.ops"
 SCENARIOS: dict[str, ScenarioRef] = {
     "llm.latency": f"{_LLM}:llm_latency",
     "llm.ttft": f"{_LLM}:llm_ttft",
-    "rag.split": f"{_RAG}:rag_split",
-    "rag.embed": f"{_RAG}:rag_embed",
+    "rag.split": "chainmark.contestants.langchain_python.split:rag_split",
+    "rag.embed": "chainmark.contestants.langchain_python.embed:rag_embed",
     "rag.ingest": f"{_RAG}:rag_ingest",
     "rag.retrieve": f"{_RAG}:rag_retrieve",
     "rag.e2e": f"{_RAG}:rag_e2e",
