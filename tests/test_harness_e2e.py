@@ -36,6 +36,9 @@ def records(results: dict) -> dict[tuple[str, str], dict]:
     return {(r["scenario"], r["contestant"]): r for r in results["records"]}
 
 
+BUILTIN = ("langchain-python", "python-baseline", "langchaingo", "go-baseline")
+
+
 def test_llm_latency_on_the_synthetic_model_gives_consistent_figures(tmp_path):
     # No --llm-url: the harness starts (and must stop) its own chainmark-server; synthetic
     # models only, so no Ollama behind it.
@@ -48,9 +51,8 @@ def test_llm_latency_on_the_synthetic_model_gives_consistent_figures(tmp_path):
     env = results["header"]["environment"]
     assert env["cpu_count"] and env["python"] and "langchain-ollama" in env["packages"]
     ran = records(results)
-    # Every built-in contestant, the real Go binary included.
-    assert set(ran) == {("llm.latency", c)
-                        for c in ("langchain-python", "python-baseline", "langchaingo")}
+    # Every built-in contestant, the real Go binaries included.
+    assert set(ran) == {("llm.latency", c) for c in BUILTIN}
     for record in ran.values():
         assert record["status"] == "passed", record["errors"]
         assert record["model"] == "synthetic"
@@ -68,14 +70,15 @@ def test_llm_latency_on_the_synthetic_model_gives_consistent_figures(tmp_path):
         by_path = record["server"]["by_path"]
         assert by_path.get("/api/generate", 0) + by_path.get("/api/chat", 0) == 6, by_path
         resources = record["resources"]
-        assert resources["peak_rss_bytes"] > 10 * 2**20 and resources["cpu_s"] > 0
+        # Measured, not defaulted: even the standard-library Go binary holds several MiB.
+        assert resources["peak_rss_bytes"] > 2 * 2**20 and resources["cpu_s"] > 0
         # The instrument's own cost is measured with every result (warm-up calls included).
         assert record["server"]["run_requests"] >= 6 and record["server"]["run_cpu_s"] > 0
         assert record["server"]["model_cpu_s"] is None
         assert record["sample_output"]
     assert "llm.latency" in done.stdout and "passed" in done.stdout
     markdown = (out / "report.md").read_text()
-    for contestant in ("langchain-python", "python-baseline", "langchaingo"):
+    for contestant in BUILTIN:
         assert markdown.count(f"| llm.latency | {contestant} | `synthetic` | passed |") == 1
 
     again = chainmark("report", str(out / "results.json"), "--markdown", str(tmp_path / "r.md"))

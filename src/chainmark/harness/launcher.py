@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,8 @@ from chainmark.processes import (
 )
 
 SAMPLE_INTERVAL_S = 0.02
+# Held back while a contestant is being started (see run_measured).
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 # A compiled contestant may live only tens of milliseconds: sample densely at first so its
 # high-water mark is read after it has grown, not only at start-up.
 EARLY_INTERVAL_S = 0.002
@@ -198,6 +201,10 @@ def run_measured(
     # The caller's children before the contestant (servers, anything else): never strays.
     keep = own_children()
     with subreaper():
+        # A Ctrl-C (or SIGTERM) between the fork and `child` being bound would leave the
+        # contestant running unseen: those signals wait, blocked, until the `try` below,
+        # whose handler kills it.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             try:
                 child = subprocess.Popen(
@@ -213,18 +220,22 @@ def run_measured(
                     # SIGKILLed by the kernel if the harness dies without unwinding.
                     preexec_fn=die_with_parent(),
                 )
-            except OSError as exc:
-                raise ProcessLaunchError(f"cannot start {argv[0]}: {exc}") from exc
+            except BaseException as exc:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                if isinstance(exc, OSError):
+                    raise ProcessLaunchError(f"cannot start {argv[0]}: {exc}") from exc
+                raise
 
         started = time.monotonic()
         samples: list[RssSample] = []
         high_water = 0
-        ps = psutil.Process(child.pid)
         descendants: list[psutil.Process] = []
         descendants_due = 0.0
         timed_out = False
         status, usage = None, None
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending Ctrl-C lands here
+            ps = psutil.Process(child.pid)
             while True:
                 pid, wait_status, rusage = os.wait4(child.pid, os.WNOHANG)
                 if pid:
