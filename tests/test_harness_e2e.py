@@ -195,6 +195,10 @@ def test_ctrl_c_stops_every_process_and_keeps_results(tmp_path):
         [*CHAINMARK, "run", "--scenario", "llm.latency", "--contestant", "slow",
          "--contestants-file", str(contestants), "--model", "synthetic", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell without job control starts background jobs (a CI runner's, say) with SIGINT
+        # ignored, and Python then installs no KeyboardInterrupt handler: give the harness
+        # the default, as a terminal does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     harness = psutil.Process(proc.pid)
     deadline = time.monotonic() + 120
