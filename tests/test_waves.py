@@ -228,7 +228,7 @@ def test_handler_cost_counts_every_wave_of_a_phase() -> None:
 # The Python contestant's wave loop (the Go twin, inWaves, has its own unit test).
 
 def test_in_waves_runs_at_least_one_and_stops_at_the_minimum_or_the_cap() -> None:
-    from chainmark.contestants.langchain_python.stress import in_waves, wave_limits
+    from chainmark.contestants.waves import in_waves, wave_limits
 
     started: list[tuple[int, int]] = []
 

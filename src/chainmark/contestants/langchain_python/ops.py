@@ -29,8 +29,8 @@ from opentelemetry.trace import Span, Tracer, set_span_in_context
 from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.langchain_python.agents import AgentRunner, outputs
 from chainmark.contestants.langchain_python.llm import llm_for
-from chainmark.contestants.langchain_python.stress import _timed, in_waves, wave_limits
 from chainmark.contestants.tools import Counter
+from chainmark.contestants.waves import in_waves, timed, wave_limits
 
 
 def memory(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
@@ -175,7 +175,7 @@ def observability(params: dict[str, Any], endpoints: dict[str, Any], rec: Record
 
         async def wave(n: int) -> None:
             await asyncio.gather(*(
-                _timed(rec, mode, params["timeout_s"], lambda: one(callbacks), wave=n)
+                timed(rec, mode, params["timeout_s"], lambda: one(callbacks), wave=n)
                 for _ in range(params["concurrency"])
             ))
 

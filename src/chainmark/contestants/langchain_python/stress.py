@@ -5,76 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from langchain_classic.chains import RetrievalQA
 from langchain_ollama import OllamaLLM
 
-from chainmark.contestants._protocol import Op, Recorder, setup_timer
+from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.langchain_python.agents import AgentRunner, outputs
 from chainmark.contestants.langchain_python.llm import llm_for
 from chainmark.contestants.langchain_python.rag import _embeddings, _store
 from chainmark.contestants.tools import Counter
-
-
-def _error_kind(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timeout"
-    name = type(exc).__name__.lower()
-    if "timeout" in name:
-        return "timeout"
-    if "connect" in name:
-        return "connection"
-    return type(exc).__name__
-
-
-async def _timed(
-    rec: Recorder, name: str, timeout_s: float, call: Callable[[], Awaitable[dict[str, Any]]],
-    wave: int | None = None,
-) -> None:
-    """One operation under a deadline; failures are recorded with their kind, never raised.
-    `wave`, when given, goes into its output whatever happens."""
-    op = Op(name=name, start_ns=time.time_ns(), t0=time.perf_counter_ns())
-    if wave is not None:
-        op.output["wave"] = wave
-    try:
-        op.output.update(await asyncio.wait_for(call(), timeout_s))
-    except BaseException as exc:
-        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
-            raise
-        op.ok = False
-        op.error = f"{type(exc).__name__}: {exc}"[:500]
-        op.output["error_kind"] = _error_kind(exc)
-    op.elapsed_ns = time.perf_counter_ns() - op.t0
-    op.end_ns = op.start_ns + op.elapsed_ns  # as Recorder.op does: one span, two clocks
-    rec.operations.append(op)
-
-
-def wave_limits(params: dict[str, Any], minimum: str) -> tuple[float, int]:
-    """`params[minimum]` (seconds, 0 for one wave) and `max_waves` (at least 1), checked."""
-    min_s, max_waves = params[minimum], params["max_waves"]
-    if min_s < 0:
-        raise ValueError(f"params.{minimum} must not be negative, got {min_s}")
-    if max_waves < 1:
-        raise ValueError(f"params.max_waves must be at least 1, got {max_waves}")
-    return min_s, max_waves
-
-
-async def in_waves(start_ns: int, min_s: float, max_waves: int,
-                   burst: Callable[[int], Awaitable[object]]) -> int:
-    """Awaits burst(0), burst(1), ... one after another until `min_s` has passed since
-    `start_ns` (always one, at most `max_waves`; none starts once the time is reached);
-    returns how many ran. `start_ns` is the start stamp the result reports (the timed
-    region's, a phase's), read on the same clock, so the contestant and the verifier time the
-    same span. The Go twin is inWaves."""
-    min_ns = min_s * 1e9
-    waves = 0
-    while True:
-        await burst(waves)
-        waves += 1
-        if waves >= max_waves or time.time_ns() - start_ns >= min_ns:
-            return waves
+from chainmark.contestants.waves import error_kind, in_waves, timed, wave_limits
 
 
 def concurrent_rag(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:
@@ -98,7 +40,7 @@ def concurrent_rag(params: dict[str, Any], endpoints: dict[str, Any], rec: Recor
 
     async def wave(n: int) -> None:
         await asyncio.gather(*(
-            _timed(rec, "qa", params["timeout_s"], lambda q=query: ask(q), wave=n)
+            timed(rec, "qa", params["timeout_s"], lambda q=query: ask(q), wave=n)
             for query in cycle
         ))
 
@@ -123,7 +65,7 @@ def concurrent_agent(params: dict[str, Any], endpoints: dict[str, Any], rec: Rec
 
     async def wave(n: int) -> None:
         await asyncio.gather(*(
-            _timed(rec, "agent", params["timeout_s"], one, wave=n)
+            timed(rec, "agent", params["timeout_s"], one, wave=n)
             for _ in range(params["concurrency"])
         ))
 
@@ -146,7 +88,7 @@ def saturation(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder)
 
     async def worker(deadline: float) -> None:
         while time.monotonic() < deadline:
-            await _timed(rec, "generate", params["timeout_s"], call)
+            await timed(rec, "generate", params["timeout_s"], call)
 
     async def main() -> None:
         rec.begin()
@@ -181,7 +123,7 @@ def timeout(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) ->
                 )
                 op.output.update(outcome="completed", text=text)
             except Exception as exc:
-                op.output.update(outcome="error", error_kind=_error_kind(exc),
+                op.output.update(outcome="error", error_kind=error_kind(exc),
                                  error=f"{type(exc).__name__}: {exc}"[:300])
         # The server must still answer after the abandoned request.
         with rec.op("health") as op:

@@ -11,8 +11,8 @@ import httpx
 
 from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.python_baseline import api, react
-from chainmark.contestants.python_baseline.waves import in_waves, timed, wave_limits
 from chainmark.contestants.tools import Counter
+from chainmark.contestants.waves import in_waves, timed, wave_limits
 
 
 def agent_once(agent: react.Agent, http: httpx.Client, question: str) -> dict[str, Any]:

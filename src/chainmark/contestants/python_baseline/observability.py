@@ -28,8 +28,8 @@ from opentelemetry.trace import Span, Tracer, set_span_in_context
 
 from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.python_baseline import api, react
-from chainmark.contestants.python_baseline.waves import in_waves, timed, wave_limits
 from chainmark.contestants.tools import Counter
+from chainmark.contestants.waves import in_waves, timed, wave_limits
 
 # Each event's detail is cut to this many characters in the log, as the frameworks'
 # logging handlers in chainmark do.

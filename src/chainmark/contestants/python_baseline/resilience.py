@@ -9,8 +9,8 @@ from typing import Any
 
 from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.python_baseline import api, react
-from chainmark.contestants.python_baseline.waves import error_kind
 from chainmark.contestants.tools import Counter
+from chainmark.contestants.waves import error_kind
 
 # The tiny call that checks the server still answers after an abandoned request: the other
 # contestants' words and options (the scenario has no parameter for it).

@@ -11,7 +11,7 @@ from chainmark.contestants._protocol import Recorder, setup_timer
 from chainmark.contestants.python_baseline import api, embeddings
 from chainmark.contestants.python_baseline.chroma import AsyncChroma
 from chainmark.contestants.python_baseline.rag import qa_prompt
-from chainmark.contestants.python_baseline.waves import in_waves, timed, wave_limits
+from chainmark.contestants.waves import in_waves, timed, wave_limits
 
 
 def concurrent_rag(params: dict[str, Any], endpoints: dict[str, Any], rec: Recorder) -> None:

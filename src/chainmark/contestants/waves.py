@@ -1,7 +1,6 @@
-"""Concurrency helpers for the baseline's asyncio scenarios: one operation under a deadline,
-recorded whatever happens, and bursts repeated in waves. The same rules as the LangChain
-contestant's (langchain_python/stress.py), which cannot be imported here: that module loads
-LangChain."""
+"""Concurrency helpers every Python contestant shares, framework-free: one operation under a
+deadline, recorded whatever happens, and bursts repeated in waves (the Go contestants' twins
+are their timed and inWaves)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from chainmark.contestants._protocol import Op, Recorder
 
 def error_kind(exc: BaseException) -> str:
     """How a call failed, as the harness counts failures: timeout, connection, or the type."""
-    if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is TimeoutError since 3.11
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return "timeout"
     name = type(exc).__name__.lower()
     if "timeout" in name:
@@ -25,8 +24,10 @@ def error_kind(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def timed(rec: Recorder, name: str, timeout_s: float,
-                call: Callable[[], Awaitable[dict[str, Any]]], wave: int | None = None) -> None:
+async def timed(
+    rec: Recorder, name: str, timeout_s: float, call: Callable[[], Awaitable[dict[str, Any]]],
+    wave: int | None = None,
+) -> None:
     """One operation under a deadline; failures are recorded with their kind, never raised.
     `wave`, when given, goes into its output whatever happens."""
     op = Op(name=name, start_ns=time.time_ns(), t0=time.perf_counter_ns())
@@ -34,7 +35,9 @@ async def timed(rec: Recorder, name: str, timeout_s: float,
         op.output["wave"] = wave
     try:
         op.output.update(await asyncio.wait_for(call(), timeout_s))
-    except Exception as exc:
+    except BaseException as exc:
+        if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+            raise
         op.ok = False
         op.error = f"{type(exc).__name__}: {exc}"[:500]
         op.output["error_kind"] = error_kind(exc)
@@ -56,12 +59,14 @@ def wave_limits(params: dict[str, Any], minimum: str) -> tuple[float, int]:
 async def in_waves(start_ns: int, min_s: float, max_waves: int,
                    burst: Callable[[int], Awaitable[object]]) -> int:
     """Awaits burst(0), burst(1), ... one after another until `min_s` has passed since
-    `start_ns` (a wall-clock stamp the result reports, so the contestant and the verifier time
-    the same span): always one, at most `max_waves`, none started once the time is reached.
-    Returns how many ran."""
+    `start_ns` (always one, at most `max_waves`; none starts once the time is reached);
+    returns how many ran. `start_ns` is the start stamp the result reports (the timed
+    region's, a phase's), read on the same clock, so the contestant and the verifier time the
+    same span. The Go twin is inWaves."""
+    min_ns = min_s * 1e9
     waves = 0
     while True:
         await burst(waves)
         waves += 1
-        if waves >= max_waves or time.time_ns() - start_ns >= min_s * 1e9:
+        if waves >= max_waves or time.time_ns() - start_ns >= min_ns:
             return waves
