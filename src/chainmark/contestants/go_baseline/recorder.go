@@ -75,8 +75,8 @@ func (r *Recorder) Op(name string, fn func(op *Op) error) *Op {
 	}
 	r.mu.Unlock()
 	op := &Op{Name: name, OK: true, Output: map[string]any{}}
-	// One clock read at each end: time.Now carries the wall clock and the monotonic one
-	// together, so start_ns/end_ns and elapsed_ns describe the same span.
+	// elapsed_ns comes from the monotonic clock, and end_ns is start_ns plus it (as the Python
+	// recorder does): the wall clock can be stepped mid-operation, and the two would disagree.
 	op.t0 = time.Now()
 	op.StartNs = op.t0.UnixNano()
 	err := func() (err error) {
@@ -89,7 +89,7 @@ func (r *Recorder) Op(name string, fn func(op *Op) error) *Op {
 	}()
 	end := time.Now()
 	op.ElapsedNs = end.Sub(op.t0).Nanoseconds()
-	op.EndNs = end.UnixNano()
+	op.EndNs = op.StartNs + op.ElapsedNs
 	if err != nil {
 		msg := err.Error()
 		op.OK, op.Error = false, &msg

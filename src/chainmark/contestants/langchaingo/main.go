@@ -206,7 +206,9 @@ func (r *Recorder) Timed(name string, fn func(op *Op) error) *Op {
 	}()
 	end := time.Now()
 	op.ElapsedNs = end.Sub(op.t0).Nanoseconds()
-	op.EndNs = end.UnixNano()
+	// start plus the monotonic span, not a second wall-clock read: a step of the wall clock
+	// mid-operation would make end_ns disagree with elapsed_ns.
+	op.EndNs = op.StartNs + op.ElapsedNs
 	if err != nil {
 		msg := err.Error()
 		op.OK, op.Error = false, &msg
